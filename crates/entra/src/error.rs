@@ -1,0 +1,149 @@
+//! The one error type of every upstream interaction.
+//!
+//! An [`EntraError`] names the hop, the HTTP status, the OAuth error, the AADSTS codes and the
+//! correlation and trace ids, classifies itself as transient or permanent, and carries a human
+//! message. It never carries the upstream body: `Display` is built only from parsed, bounded fields.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::hop::Hop;
+
+/// Whether retrying can help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Timeouts, connection failures, 429, 5xx: retry with backoff; keep serving a still-valid token.
+    Transient,
+    /// Bad credentials, FIC mismatch, consent missing, bad scope, malformed responses, claims
+    /// mismatch: evict and report; retrying the same request will fail again.
+    Permanent,
+}
+
+/// A stable, machine-readable cause, mapped to gRPC error details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    ConsentRequired,
+    FicMismatch,
+    AssertionRejected,
+    ClockSkew,
+    InvalidClient,
+    InvalidScope,
+    InvalidGrant,
+    InvalidRequest,
+    UnknownApplication,
+    TenantNotFound,
+    ResourceNotFound,
+    InteractionRequired,
+    Throttled,
+    UpstreamUnavailable,
+    Timeout,
+    Network,
+    InvalidResponse,
+    ClaimsMismatch,
+    Credential,
+    Other,
+}
+
+impl Reason {
+    /// The SCREAMING_SNAKE_CASE name carried in gRPC error details.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::ConsentRequired => "CONSENT_REQUIRED",
+            Reason::FicMismatch => "FIC_MISMATCH",
+            Reason::AssertionRejected => "ASSERTION_REJECTED",
+            Reason::ClockSkew => "CLOCK_SKEW",
+            Reason::InvalidClient => "INVALID_CLIENT",
+            Reason::InvalidScope => "INVALID_SCOPE",
+            Reason::InvalidGrant => "INVALID_GRANT",
+            Reason::InvalidRequest => "INVALID_REQUEST",
+            Reason::UnknownApplication => "UNKNOWN_APPLICATION",
+            Reason::TenantNotFound => "TENANT_NOT_FOUND",
+            Reason::ResourceNotFound => "RESOURCE_NOT_FOUND",
+            Reason::InteractionRequired => "INTERACTION_REQUIRED",
+            Reason::Throttled => "THROTTLED",
+            Reason::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
+            Reason::Timeout => "TIMEOUT",
+            Reason::Network => "NETWORK",
+            Reason::InvalidResponse => "INVALID_RESPONSE",
+            Reason::ClaimsMismatch => "CLAIMS_MISMATCH",
+            Reason::Credential => "CREDENTIAL",
+            Reason::Other => "OTHER",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failed upstream interaction (or a failed local credential step of a hop).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntraError {
+    pub hop: Hop,
+    pub class: ErrorClass,
+    pub reason: Reason,
+    /// The HTTP status, `None` when no response arrived.
+    pub status: Option<u16>,
+    /// The OAuth `error` field (`invalid_client`, ...), bounded and sanitised.
+    pub oauth_error: Option<String>,
+    /// AADSTS codes from `error_codes` (or parsed from the description's prefix).
+    pub aadsts: Vec<u32>,
+    pub correlation_id: Option<String>,
+    pub trace_id: Option<String>,
+    /// From `Retry-After`, capped.
+    pub retry_after: Option<Duration>,
+    /// A human message written by agentmint (never upstream text).
+    pub message: String,
+}
+
+impl EntraError {
+    /// A new error with no upstream details; use the builder-style setters for the rest.
+    pub fn new(hop: Hop, class: ErrorClass, reason: Reason, message: impl Into<String>) -> Self {
+        Self {
+            hop,
+            class,
+            reason,
+            status: None,
+            oauth_error: None,
+            aadsts: Vec::new(),
+            correlation_id: None,
+            trace_id: None,
+            retry_after: None,
+            message: message.into(),
+        }
+    }
+
+    /// True when a retry may succeed.
+    pub fn is_transient(&self) -> bool {
+        self.class == ErrorClass::Transient
+    }
+
+    /// The first AADSTS code formatted as Entra spells it (`AADSTS70021`).
+    pub fn aadsts_code(&self) -> Option<String> {
+        self.aadsts.first().map(|c| format!("AADSTS{c}"))
+    }
+}
+
+impl fmt::Display for EntraError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} hop failed", self.hop)?;
+        if let Some(status) = self.status {
+            write!(f, " (HTTP {status}")?;
+            if let Some(code) = self.aadsts_code() {
+                write!(f, ", {code}")?;
+            }
+            f.write_str(")")?;
+        } else if let Some(code) = self.aadsts_code() {
+            write!(f, " ({code})")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(id) = &self.correlation_id {
+            write!(f, " [correlation id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for EntraError {}
