@@ -1,1 +1,76 @@
-fn main() {}
+//! `agentmint`: the one binary. Each subcommand lives in `cmd/`.
+
+#![forbid(unsafe_code)]
+
+mod claims;
+mod cmd;
+mod logging;
+mod signals;
+
+use clap::{Parser, Subcommand};
+
+/// Short-lived Microsoft Entra tokens for sandboxed AI agents.
+#[derive(Parser)]
+#[command(name = "agentmint", version, about)]
+struct Cli {
+    /// Log filter (tracing env-filter syntax), e.g. `info,agentmint_gateway=debug`.
+    #[arg(long, global = true, env = "AGENTMINT_LOG", default_value = "info")]
+    log: String,
+    /// Log as JSON lines.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway: holds credentials, runs the Entra chains, serves gRPC MintToken.
+    Gateway(cmd::gateway::Args),
+    /// Run a sandbox resolver (optionally launching the agent command after `--`).
+    Sandbox(cmd::sandbox::Args),
+    /// Run the local Entra emulator (development, tests, benchmarks).
+    Emulator(cmd::emulator::Args),
+    /// Run emulator + gateway + sandbox + an agent end to end on loopback.
+    Demo(cmd::demo::Args),
+    /// Mint a token through a gateway and print its decoded claims (operator debugging).
+    Token(cmd::token::Args),
+    /// Configuration tools.
+    #[command(subcommand)]
+    Config(cmd::config::Command),
+    /// Run the benchmarks against the emulator.
+    Bench(cmd::bench::Args),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    if let Err(err) = logging::init(&cli.log, cli.log_json) {
+        eprintln!("agentmint: {err}");
+        return std::process::ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("agentmint: cannot start the async runtime: {err}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Gateway(args) => cmd::gateway::run(args).await,
+            Command::Sandbox(args) => cmd::sandbox::run(args).await,
+            Command::Emulator(args) => cmd::emulator::run(args).await,
+            Command::Demo(args) => cmd::demo::run(args).await,
+            Command::Token(args) => cmd::token::run(args).await,
+            Command::Config(command) => cmd::config::run(command).await,
+            Command::Bench(args) => cmd::bench::run(args).await,
+        }
+    });
+    match result {
+        Ok(code) => std::process::ExitCode::from(code),
+        Err(err) => {
+            eprintln!("agentmint: {err:#}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}

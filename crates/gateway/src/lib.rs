@@ -1,1 +1,23 @@
-//! placeholder
+//! agentmint-gateway: holds the credentials, runs the Entra chains with per-hop caches, and serves
+//! `TokenBroker.MintToken` over gRPC to authenticated sandboxes.
+//!
+//! - [`auth`]: sandbox bearer credentials, compared as SHA-256 hashes in constant time.
+//! - [`registry`], [`credentials`], [`policy`]: provider records turned into chains and scope rules.
+//! - [`service`], [`status`]: the gRPC service and its one error mapping.
+//! - [`state`], [`server`], [`admin`], [`metrics`]: running, reloading and observing it.
+
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod auth;
+pub mod credentials;
+pub mod metrics;
+pub mod policy;
+pub mod registry;
+pub mod server;
+pub mod service;
+pub mod state;
+pub mod status;
+
+pub use server::{BuildError, GatewayOptions, build, serve, spawn_reload_watcher};
+pub use state::GatewayState;

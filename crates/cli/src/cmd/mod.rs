@@ -1,0 +1,9 @@
+//! One module per subcommand.
+
+pub mod bench;
+pub mod config;
+pub mod demo;
+pub mod emulator;
+pub mod gateway;
+pub mod sandbox;
+pub mod token;

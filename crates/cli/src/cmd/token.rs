@@ -1,0 +1,85 @@
+//! `agentmint token`: the operator's debug client. Mints through a gateway with a sandbox credential
+//! and prints the decoded claims and expiry; the raw token only with `--raw`.
+
+use std::path::PathBuf;
+
+use agentmint_proto::{ErrorDetail, MintTokenRequest, TokenBrokerClient, TokenKind};
+use anyhow::Context;
+use prost::Message;
+use tonic::metadata::MetadataValue;
+
+use crate::claims;
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Kind {
+    App,
+    User,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The gateway's gRPC URL, e.g. http://127.0.0.1:7443.
+    #[arg(long, env = "AGENTMINT_GATEWAY")]
+    pub gateway: String,
+    /// A file holding the sandbox credential to authenticate with.
+    #[arg(long)]
+    pub credential_file: PathBuf,
+    #[arg(long)]
+    pub provider: String,
+    #[arg(long, value_enum, default_value = "app")]
+    pub kind: Kind,
+    /// Scopes; repeat for several. None: the provider's default scopes for this kind.
+    #[arg(long)]
+    pub scope: Vec<String>,
+    /// Also print the raw access token.
+    #[arg(long)]
+    pub raw: bool,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<u8> {
+    let credential = std::fs::read_to_string(&args.credential_file)
+        .with_context(|| format!("reading {}", args.credential_file.display()))?;
+    let bearer: MetadataValue<_> = format!("Bearer {}", credential.trim())
+        .parse()
+        .context("the credential file holds characters not allowed in a header")?;
+    let mut client = TokenBrokerClient::connect(args.gateway.clone())
+        .await
+        .with_context(|| format!("connecting to {}", args.gateway))?;
+    let mut request = tonic::Request::new(MintTokenRequest {
+        provider: args.provider.clone(),
+        kind: match args.kind {
+            Kind::App => TokenKind::AppOnly,
+            Kind::User => TokenKind::UserPrincipal,
+        } as i32,
+        scopes: args.scope.clone(),
+    });
+    request.metadata_mut().insert("authorization", bearer);
+    match client.mint_token(request).await {
+        Ok(response) => {
+            let r = response.into_inner();
+            println!("provider:   {}", args.provider);
+            println!("scopes:     {}", r.scopes.join(" "));
+            println!("expires at: {} (unix)", r.expires_at_unix);
+            println!("cache hit:  {}", r.cache_hit);
+            if let Some(c) = claims::decode(&r.access_token) {
+                for name in claims::SHOWN {
+                    println!("{name:<16}{}", claims::show(&c, name));
+                }
+            }
+            if args.raw {
+                println!("{}", r.access_token);
+            }
+            Ok(0)
+        }
+        Err(status) => {
+            eprintln!("mint failed: {:?}: {}", status.code(), status.message());
+            if let Ok(d) = ErrorDetail::decode(status.details()) {
+                eprintln!(
+                    "reason={} hop={} upstream_status={} aadsts={} correlation_id={} retryable={}",
+                    d.reason, d.hop, d.upstream_status, d.aadsts, d.correlation_id, d.retryable
+                );
+            }
+            Ok(1)
+        }
+    }
+}

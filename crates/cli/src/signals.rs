@@ -1,0 +1,19 @@
+//! Process signals as futures: SIGINT/SIGTERM end a server gracefully; SIGHUP asks for a reload.
+
+use tokio::signal::unix::{SignalKind, signal};
+
+/// Resolves on the first SIGINT or SIGTERM.
+pub async fn terminate() {
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        // Without signal handlers the process still ends on the default action.
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = int.recv() => {}
+        _ = term.recv() => {}
+    }
+}
