@@ -44,6 +44,8 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // One TLS crypto provider for every rustls user in the process (reqwest, the emulator).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     if let Err(err) = logging::init(&cli.log, cli.log_json) {
         eprintln!("agentmint: {err}");
         return std::process::ExitCode::from(2);

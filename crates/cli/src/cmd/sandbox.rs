@@ -1,0 +1,95 @@
+//! `agentmint sandbox`: the sandbox resolver. Without a command it runs as a sidecar until
+//! signalled; with `-- CMD ARGS` it starts CMD with the token URLs in its environment (credentials
+//! stripped), forwards signals, and exits with CMD's status.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use agentmint_sandbox::{ManagedIdentityMode, Resolver, SandboxConfig, SandboxCredential, launcher};
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::signals;
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum MiMode {
+    Off,
+    App,
+    User,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The gateway's gRPC URL.
+    #[arg(long, env = "AGENTMINT_GATEWAY")]
+    pub gateway: String,
+    /// The file holding this sandbox's credential (never passed to the agent).
+    #[arg(long)]
+    pub credential_file: PathBuf,
+    /// A provider attached to this sandbox; repeat for several. The first is the default.
+    #[arg(long = "provider", required = true)]
+    pub providers: Vec<String>,
+    /// Where the local token URLs listen (loopback, or the sandbox namespace's host address).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// Serve an App Service-style managed-identity endpoint (for unmodified Azure SDKs) with the
+    /// first provider's app-only or user token.
+    #[arg(long, value_enum, default_value = "off")]
+    pub managed_identity: MiMode,
+    /// Extra `Host` header values to accept (besides loopback names and the bound address).
+    #[arg(long = "allow-host")]
+    pub allow_hosts: Vec<String>,
+    /// Deadline for one token request, including the gateway call (seconds).
+    #[arg(long, default_value_t = 10)]
+    pub timeout_secs: u64,
+    /// The agent command and its arguments.
+    #[arg(last = true)]
+    pub command: Vec<String>,
+}
+
+/// Builds the resolver's config from the arguments.
+pub fn config(args: &Args) -> anyhow::Result<SandboxConfig> {
+    let credential = SandboxCredential::from_file(&args.credential_file)
+        .with_context(|| format!("reading the sandbox credential {}", args.credential_file.display()))?;
+    let first = args.providers[0].clone();
+    Ok(SandboxConfig {
+        gateway: args.gateway.clone(),
+        credential,
+        providers: args.providers.clone(),
+        managed_identity: match args.managed_identity {
+            MiMode::Off => ManagedIdentityMode::Off,
+            MiMode::App => ManagedIdentityMode::AppOnly { provider: first },
+            MiMode::User => ManagedIdentityMode::User { provider: first },
+        },
+        allowed_hosts: args.allow_hosts.clone(),
+        request_timeout: Duration::from_secs(args.timeout_secs),
+        path_secret: None,
+    })
+}
+
+pub async fn run(args: Args) -> anyhow::Result<u8> {
+    let resolver = Resolver::new(config(&args)?)?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let bound = listener.local_addr()?;
+    let urls = resolver.urls(bound);
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(resolver.serve(listener, async move {
+        let _ = stop_rx.await;
+    }));
+
+    let code = if args.command.is_empty() {
+        println!("{}", serde_json::json!({ "event": "ready", "listen": bound.to_string(), "providers": args.providers }));
+        signals::terminate().await;
+        0
+    } else {
+        let env = launcher::agent_env(std::env::vars(), &urls);
+        launcher::run_agent(&args.command[0], &args.command[1..], env).await?
+    };
+    let _ = stop_tx.send(());
+    server.await??;
+    Ok(code)
+}

@@ -1,0 +1,98 @@
+//! `agentmint config check` and the gateway's refusal to start on a bad config.
+
+mod support;
+
+use std::time::Duration;
+
+use agentmint_emulator::pki;
+
+#[test]
+fn config_check_reports_every_mistake_with_file_and_line() {
+    let dir = support::tempdir();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        r#"[[provider]]
+name = "a"
+tenant = "not-a-guid"
+blueprint_client_id = "00000000-0000-0000-0000-000000000001"
+agent_identity_client_id = "00000000-0000-0000-0000-000000000002"
+colour = "blue"
+[provider.credential]
+type = "certificate"
+key_file = "missing.key"
+
+[[sandbox]]
+name = "s"
+credential_sha256 = "abc"
+providers = ["nope"]
+"#,
+    )
+    .unwrap();
+    let (code, out, err) = support::run(&["config", "check", &support::path_str(&path)], &[], Duration::from_secs(20));
+    assert_eq!(code, 1, "{out}{err}");
+    let file = support::path_str(&path);
+    for (line, needle) in [(3, "tenant"), (6, "colour"), (9, "missing.key"), (13, "credential_sha256"), (14, "nope")] {
+        let prefix = format!("{file}:{line}:");
+        assert!(
+            err.lines().any(|l| l.starts_with(&prefix) && l.contains(needle)),
+            "expected a diagnostic at line {line} about {needle}:\n{err}"
+        );
+    }
+}
+
+#[test]
+fn gateway_refuses_to_start_with_an_expired_certificate() {
+    let dir = support::tempdir();
+    let now = std::time::SystemTime::now();
+    let day = Duration::from_secs(86_400);
+    let cert = pki::generate_client_certificate("expired", now - 30 * day, now - day).unwrap();
+    std::fs::write(dir.path().join("bp.key"), &cert.key_pem).unwrap();
+    std::fs::write(dir.path().join("bp.pem"), &cert.cert_pem).unwrap();
+    let path = dir.path().join("gateway.toml");
+    std::fs::write(
+        &path,
+        r#"[[provider]]
+name = "a"
+tenant = "00000000-0000-0000-0000-0000000000aa"
+blueprint_client_id = "00000000-0000-0000-0000-000000000001"
+agent_identity_client_id = "00000000-0000-0000-0000-000000000002"
+[provider.credential]
+type = "certificate"
+key_file = "bp.key"
+certificate_file = "bp.pem"
+[provider.scopes]
+app_allowed = ["https://graph.microsoft.com/.default"]
+
+[[sandbox]]
+name = "s"
+credential_sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+providers = ["a"]
+"#,
+    )
+    .unwrap();
+    let (code, _out, err) = support::run(&["config", "check", &support::path_str(&path)], &[], Duration::from_secs(20));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("expired"), "{err}");
+    let (code, _out, err) = support::run(
+        &["gateway", "--config", &support::path_str(&path), "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"],
+        &[],
+        Duration::from_secs(20),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("refuses to start"), "{err}");
+}
+
+#[test]
+fn example_config_is_structurally_valid() {
+    // The example's files do not exist here, so check it the way `parse` does without file checks.
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/gateway.example.toml");
+    let source = std::fs::read_to_string(example).unwrap();
+    let result = agentmint_config::parse(
+        &source,
+        std::path::Path::new(example),
+        &|_| None,
+        &agentmint_config::ParseOptions { check_files: false },
+    );
+    assert!(result.is_ok(), "{}", result.err().map(|d| d.to_string()).unwrap_or_default());
+}
