@@ -1,1 +1,132 @@
-//! placeholder
+//! agentmint-config: the gateway's provider records and sandboxes, parsed and validated.
+//!
+//! The gateway refuses to start on an invalid file and keeps serving the previous one when a reload
+//! finds a broken one, so every mistake must be found here, at once, with a position an operator
+//! can jump to: `file:line:col: error: message (hint: ...)`. The file format is documented in
+//! `docs/config.md`; `config/gateway.example.toml` shows every kind of record.
+//!
+//! - [`schema`]: the validated, typed config (no secrets: only paths and hashes).
+//! - [`diagnostics`]: what is reported when it is not valid.
+//! - `reader`, `spans`, `report`: reading the span-preserving TOML tree and collecting findings.
+//! - `validate`: one module per record kind, then the cross-record checks.
+//! - `files`, `pki`: the files the config names, and what their PEM blocks hold.
+//!
+//! This crate is pure configuration: it knows nothing of Entra's wire protocol, and the gateway maps
+//! its types onto its own.
+
+#![forbid(unsafe_code)]
+
+pub mod diagnostics;
+mod files;
+mod pki;
+mod reader;
+mod report;
+pub mod schema;
+mod spans;
+mod suggest;
+mod validate;
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use toml::de::DeTable;
+
+pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use schema::{
+    AgentUser, CacheSettings, Config, CredentialSpec, DEFAULT_ADMIN_LISTEN, DEFAULT_AUTHORITY_HOST,
+    DEFAULT_LISTEN, GatewaySettings, ManagedIdentityId, Provider, ProviderKind, Sandbox,
+    SandboxCredentialSpec, ScopePolicy, SigningAlgorithm,
+};
+
+/// How much of the outside world a parse looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Read every file the config names: keys, certificates (expiry included), secrets, tokens,
+    /// sandbox credentials, the CA. `false` checks the file's structure alone (an example file, or
+    /// a config meant for another machine); sandboxes with a `credential_file` then come back
+    /// [`SandboxCredentialSpec::Unread`].
+    pub check_files: bool,
+}
+
+impl Default for ParseOptions {
+    /// Everything checked, as the gateway and `agentmint config check` do.
+    fn default() -> Self {
+        Self { check_files: true }
+    }
+}
+
+/// A valid config, and what deserves attention although it is valid (a certificate expiring within
+/// a week, a provider no sandbox uses). Warnings print like errors, with `warning:`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Reads and validates the config file at `path`, checking every file it names, with the process
+/// environment as the gateway sees it.
+pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
+    let env = |name: &str| std::env::var(name).ok();
+    let whole_file = |message: String| {
+        Diagnostics::new(vec![Diagnostic {
+            file: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            severity: Severity::Error,
+            message,
+            hint: None,
+        }])
+    };
+    let bytes = files::read_bounded(path)
+        .map_err(|err| whole_file(format!("cannot read the config file: {err}")))?;
+    let source = match String::from_utf8(bytes) {
+        Ok(source) => source,
+        Err(err) => {
+            let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
+            let (line, column) = match std::str::from_utf8(valid) {
+                Ok(prefix) => spans::LineIndex::new(prefix).position(prefix.len()),
+                Err(_) => (1, 1),
+            };
+            let mut diagnostics =
+                whole_file("the config file is not valid UTF-8".to_owned()).into_vec();
+            diagnostics[0].line = line;
+            diagnostics[0].column = column;
+            return Err(Diagnostics::new(diagnostics));
+        }
+    };
+    parse(&source, path, &env, &ParseOptions::default())
+}
+
+/// Validates config text. `origin` names the file in diagnostics and anchors relative paths; `env`
+/// is the only way the environment is consulted (for `AZURE_FEDERATED_TOKEN_FILE`).
+pub fn parse(
+    source: &str,
+    origin: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    options: &ParseOptions,
+) -> Result<Loaded, Diagnostics> {
+    let mut report = report::Report::new(source);
+    let (root, syntax_errors) = DeTable::parse_recoverable(source);
+    for err in &syntax_errors {
+        report.syntax_error(err.span().unwrap_or(0..0), err.message());
+    }
+    let mut ctx = validate::Ctx {
+        report,
+        paths: files::Paths::new(origin),
+        env,
+        check_files: options.check_files,
+        now: SystemTime::now(),
+    };
+    let config = validate::config(root.get_ref(), &mut ctx);
+    let mut findings = ctx.report.finish(origin);
+    match config {
+        Some(config) if !findings.iter().any(Diagnostic::is_error) => {
+            findings.sort_by_key(|d| (d.line, d.column));
+            Ok(Loaded {
+                config,
+                warnings: findings,
+            })
+        }
+        _ => Err(Diagnostics::new(findings)),
+    }
+}

@@ -8,6 +8,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::hop::Hop;
+use crate::response::ErrorBody;
 
 /// Whether retrying can help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +114,27 @@ impl EntraError {
             retry_after: None,
             message: message.into(),
         }
+    }
+
+    /// Sets the HTTP status.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Sets the (already capped) `Retry-After`.
+    pub fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
+
+    /// Copies the parsed, sanitised fields of an upstream error body.
+    pub fn with_body(mut self, body: &ErrorBody) -> Self {
+        self.oauth_error = body.error.clone();
+        self.aadsts = body.aadsts.clone();
+        self.correlation_id = body.correlation_id.clone();
+        self.trace_id = body.trace_id.clone();
+        self
     }
 
     /// True when a retry may succeed.

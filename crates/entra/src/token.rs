@@ -20,7 +20,7 @@ pub struct IssuedToken {
     pub scope: Option<String>,
 }
 
-/// A token handed out by a [`crate::chain::HopCache`].
+/// A token handed out by a [`crate::cache::HopCache`].
 #[derive(Debug, Clone)]
 pub struct Minted {
     pub token: Arc<IssuedToken>,

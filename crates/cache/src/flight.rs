@@ -1,0 +1,90 @@
+//! Single flight: one upstream call per key at a time, however many callers wait for it.
+//!
+//! A flight is a spawned task, not a future polled by its first caller: a caller that gives up (its
+//! gRPC deadline passes) cancels only its own wait, never the call the others are waiting on. The
+//! task stores its outcome in the cache itself (the cache is reached through a `Weak`, so a flight
+//! never keeps a dropped cache alive), then hands the same outcome to every waiter through a
+//! [`Shared`] future: one token, or one error cloned for each waiter. An error is never stored as a
+//! token, so the next request after a failure starts a fresh call.
+
+use std::sync::{Arc, Weak};
+
+use agentmint_entra::{EntraError, ErrorClass, Hop, HopKey, IssuedToken, Minted, Minter, Reason};
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
+
+use crate::caches::HopCaches;
+use crate::clock::Clock;
+use crate::entry::expires_at_unix;
+
+/// What every waiter on a flight receives.
+pub(crate) type FlightResult = Result<Minted, EntraError>;
+
+/// A handle on an upstream call in progress; clone it to wait on it.
+pub(crate) type Flight = Shared<BoxFuture<'static, FlightResult>>;
+
+/// Who started a flight: a caller with no servable token, or the background refresher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FlightKind {
+    Foreground,
+    Refresh,
+}
+
+/// Starts one upstream call for the slot `slot_id` of `key`.
+pub(crate) fn spawn(
+    caches: Weak<HopCaches>,
+    clock: Arc<dyn Clock>,
+    key: HopKey,
+    slot_id: u64,
+    minter: Minter,
+    kind: FlightKind,
+) -> Flight {
+    let hop = key.hop();
+    let task = tokio::spawn(async move {
+        let result = minter().await.and_then(|token| usable(hop, token));
+        match caches.upgrade() {
+            Some(caches) => caches.complete(key, slot_id, kind, minter, result),
+            None => result.map(|token| uncached(&*clock, token)),
+        }
+    });
+    task.map(move |joined| {
+        joined.unwrap_or_else(|_| {
+            Err(EntraError::new(
+                hop,
+                ErrorClass::Transient,
+                Reason::Other,
+                "the token request ended before it completed",
+            ))
+        })
+    })
+    .boxed()
+    .shared()
+}
+
+/// Mints once without touching any cache (after shutdown).
+pub(crate) async fn pass_through(clock: Arc<dyn Clock>, hop: Hop, minter: Minter) -> FlightResult {
+    let token = minter().await.and_then(|token| usable(hop, token))?;
+    Ok(uncached(&*clock, token))
+}
+
+/// Rejects a token that is already expired on arrival. `entra` validates `expires_in` first; this is
+/// the cache's own defence, so that no arithmetic here ever rests on a zero lifetime.
+fn usable(hop: Hop, token: IssuedToken) -> Result<IssuedToken, EntraError> {
+    if token.expires_in.is_zero() {
+        return Err(EntraError::new(
+            hop,
+            ErrorClass::Permanent,
+            Reason::InvalidResponse,
+            "the token endpoint returned a token with no lifetime",
+        ));
+    }
+    Ok(token)
+}
+
+fn uncached(clock: &dyn Clock, token: IssuedToken) -> Minted {
+    Minted {
+        expires_at_unix: expires_at_unix(clock.unix_now(), &token),
+        token: Arc::new(token),
+        cache_hit: false,
+    }
+}

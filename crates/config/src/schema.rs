@@ -1,0 +1,174 @@
+//! The validated config: typed, defaults resolved, paths absolute.
+//!
+//! Nothing here holds a secret. Credentials are named by the files that hold them, and a sandbox's
+//! bearer credential is kept only as its SHA-256, so every type derives `Debug` safely. `PartialEq`
+//! is what the gateway uses on reload to tell a changed provider from an unchanged one: an unchanged
+//! record keeps its credential and its cached tokens.
+
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::path::PathBuf;
+
+/// Entra's public-cloud authority, the default for every provider.
+pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
+/// Where the gateway serves gRPC unless `[gateway] listen` says otherwise.
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 7443));
+/// Where the gateway serves `/healthz`, `/readyz` and `/metrics` unless `admin_listen` says otherwise.
+pub const DEFAULT_ADMIN_LISTEN: SocketAddr =
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 7444));
+
+/// The whole file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub gateway: GatewaySettings,
+    pub providers: Vec<Provider>,
+    pub sandboxes: Vec<Sandbox>,
+}
+
+/// `[gateway]`: how the gateway itself runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GatewaySettings {
+    /// gRPC listen address.
+    pub listen: SocketAddr,
+    /// Admin HTTP listen address.
+    pub admin_listen: SocketAddr,
+    /// The default authority host of every provider, without a trailing slash.
+    pub authority_host: String,
+    /// An extra root CA (PEM) to trust for upstream HTTPS, such as the emulator's.
+    pub ca_file: Option<PathBuf>,
+    pub cache: CacheSettings,
+}
+
+/// `[gateway.cache]`: overrides of the cache's defaults; `None` keeps the default.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CacheSettings {
+    pub safety_margin_seconds: Option<u64>,
+    pub max_entries: Option<usize>,
+    pub idle_timeout_seconds: Option<u64>,
+}
+
+/// One `[[provider]]`: an Entra agent or a plain app registration the gateway mints for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Provider {
+    /// Unique, `[a-z0-9_-]`; what sandboxes and gRPC requests name.
+    pub name: String,
+    pub kind: ProviderKind,
+    /// The tenant id (a lowercase GUID) or a verified domain, lowercased.
+    pub tenant: String,
+    /// The authority host for this provider (its own, else the gateway's, else Entra's).
+    pub authority_host: String,
+    pub credential: CredentialSpec,
+    pub scopes: ScopePolicy,
+}
+
+/// What a provider mints for. GUIDs are lowercased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// An Entra agent: Blueprint → Agent Identity, and → Agent User when one is named.
+    Agent {
+        blueprint_client_id: String,
+        agent_identity_client_id: String,
+        /// Present only when the provider may mint `USER_PRINCIPAL` tokens.
+        agent_user: Option<AgentUser>,
+    },
+    /// A plain app registration (a Teams bot, say): app-only tokens only.
+    App { client_id: String },
+}
+
+/// The Agent User the `user_fic` hop acts for: exactly one selector, as Entra requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentUser {
+    Upn(String),
+    /// A lowercase GUID.
+    ObjectId(String),
+}
+
+/// How the Blueprint (or the app) proves itself. Paths are absolute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialSpec {
+    /// A certificate assertion signed with the private key in `key_file`.
+    Certificate {
+        key_file: PathBuf,
+        /// Defaults to `key_file` (a combined PEM holding both).
+        certificate_file: PathBuf,
+        algorithm: SigningAlgorithm,
+        /// SHA-256 of the certificate's DER (its public `x5t#S256`), read at load. It makes a
+        /// certificate renewed in place (same paths, new file) count as a changed provider on
+        /// reload. `None` when files were not checked.
+        certificate_sha256: Option<[u8; 32]>,
+    },
+    /// A managed-identity token for `api://AzureADTokenExchange`, sent as the client assertion.
+    ManagedIdentity {
+        /// `None`: the system-assigned identity.
+        identity: Option<ManagedIdentityId>,
+        /// An endpoint override (otherwise the gateway's environment decides: App Service or IMDS).
+        endpoint: Option<String>,
+    },
+    /// The projected Kubernetes service-account token, re-read as it rotates.
+    WorkloadIdentity { token_file: PathBuf },
+    /// A client secret read from a file. Development only.
+    ClientSecret { secret_file: PathBuf },
+}
+
+/// The JWS algorithm of certificate assertions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SigningAlgorithm {
+    /// RSASSA-PSS with SHA-256 and an `x5t#S256` header: what Entra expects today.
+    #[default]
+    Ps256,
+    /// PKCS#1 v1.5 with SHA-256 and a SHA-1 `x5t` header: the legacy form.
+    Rs256,
+}
+
+/// A user-assigned managed identity, by exactly one of its ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManagedIdentityId {
+    /// Lowercase GUID.
+    ClientId(String),
+    /// Lowercase GUID.
+    ObjectId(String),
+    /// The ARM resource id (`/subscriptions/.../userAssignedIdentities/NAME`).
+    ResourceId(String),
+}
+
+/// Which scopes each token kind may carry, and which an empty request gets.
+///
+/// An empty `*_allowed` list means the kind is not available; defaults are always a subset of
+/// their allowed list (checked at load).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ScopePolicy {
+    pub app_allowed: Vec<String>,
+    pub app_default: Vec<String>,
+    pub user_allowed: Vec<String>,
+    pub user_default: Vec<String>,
+}
+
+/// One `[[sandbox]]`: a bearer credential and the providers it may mint from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sandbox {
+    pub name: String,
+    pub credential: SandboxCredentialSpec,
+    pub providers: Vec<String>,
+}
+
+/// How the gateway recognises a sandbox's bearer credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SandboxCredentialSpec {
+    /// The SHA-256 of the credential: given as `credential_sha256`, or computed at load from
+    /// `credential_file` (whose contents are hashed and dropped).
+    Sha256([u8; 32]),
+    /// A `credential_file` that was not read because files were not checked
+    /// ([`crate::ParseOptions::check_files`] = false). Such a sandbox authenticates nobody; `load`
+    /// never produces it.
+    Unread(PathBuf),
+}
+
+impl Sandbox {
+    /// The SHA-256 the gateway compares presented credentials against (in constant time), or `None`
+    /// for a credential file that was not read.
+    pub fn credential_sha256(&self) -> Option<[u8; 32]> {
+        match &self.credential {
+            SandboxCredentialSpec::Sha256(hash) => Some(*hash),
+            SandboxCredentialSpec::Unread(_) => None,
+        }
+    }
+}

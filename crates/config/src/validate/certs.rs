@@ -1,0 +1,108 @@
+//! Certificate files: readable, PEM, parseable, and valid now.
+//!
+//! An expired certificate is an error: Entra rejects every assertion it signs, so starting with it
+//! only postpones the failure to the first mint. One that expires within a week is a warning, so
+//! `config check` in CI gives the operator time to renew.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::Ctx;
+use crate::pki::{self, CertificateInfo};
+use crate::reader::At;
+
+/// How far ahead an expiry is warned about.
+pub(crate) const EXPIRY_WARNING: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// The PEM blocks of a file the config names, or `None` after reporting why there are none.
+pub(super) fn pem_blocks(
+    ctx: &mut Ctx<'_>,
+    key: &str,
+    at: At<&str>,
+    path: &Path,
+) -> Option<Vec<pem::Pem>> {
+    let bytes = ctx.read(key, at, path)?;
+    let blocks = pki::blocks(&bytes);
+    if blocks.is_none() {
+        ctx.report
+            .error(at.span(), format!("`{key}` {} is not a PEM file", path.display()))
+            .hint("the gateway reads PEM (-----BEGIN ...-----) files; convert DER or PFX with openssl");
+    }
+    blocks
+}
+
+/// Every certificate in `blocks`, in file order. `None` after reporting why there is none.
+pub(super) fn certificates(
+    ctx: &mut Ctx<'_>,
+    key: &str,
+    at: At<&str>,
+    path: &Path,
+    blocks: &[pem::Pem],
+    missing_hint: &str,
+) -> Option<Vec<CertificateInfo>> {
+    match pki::certificates(blocks) {
+        Ok(certs) => Some(certs),
+        Err(err) => {
+            let finding = ctx
+                .report
+                .error(at.span(), format!("`{key}` {} {err}", path.display()));
+            if err == pki::CertificateError::NoCertificate {
+                finding.hint(missing_hint.to_owned());
+            }
+            None
+        }
+    }
+}
+
+/// Reports an expired, not-yet-valid or soon-expiring certificate; false when it cannot be used now.
+pub(super) fn check_validity(
+    ctx: &mut Ctx<'_>,
+    key: &str,
+    at: At<&str>,
+    path: &Path,
+    cert: &CertificateInfo,
+) -> bool {
+    let now = ctx.now;
+    let not_after = cert.not_after.to_system_time();
+    if not_after <= now {
+        ctx.report
+            .error(
+                at.span(),
+                format!(
+                    "the certificate in `{key}` {} expired at {}",
+                    path.display(),
+                    cert.not_after
+                ),
+            )
+            .hint("renew it, upload the new certificate to the app registration, and point the config at it");
+        return false;
+    }
+    if cert.not_before.to_system_time() > now {
+        ctx.report
+            .error(
+                at.span(),
+                format!(
+                    "the certificate in `{key}` {} is not valid before {}",
+                    path.display(),
+                    cert.not_before
+                ),
+            )
+            .hint("check the clock of the machine that issued it, or wait");
+        return false;
+    }
+    if not_after <= now + EXPIRY_WARNING {
+        let left = not_after.duration_since(now).unwrap_or_default();
+        ctx.report
+            .warning(
+                at.span(),
+                format!(
+                    "the certificate in `{key}` {} expires at {} (in {} hours)",
+                    path.display(),
+                    cert.not_after,
+                    left.as_secs() / 3600
+                ),
+            )
+            .hint("renew it before then; a reload picks up the new file");
+    }
+    true
+}

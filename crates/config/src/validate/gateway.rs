@@ -1,0 +1,183 @@
+//! `[gateway]` and `[gateway.cache]`.
+
+use std::net::SocketAddr;
+
+use super::{Ctx, certs, endpoints};
+use crate::reader::Table;
+use crate::schema::{
+    CacheSettings, DEFAULT_ADMIN_LISTEN, DEFAULT_AUTHORITY_HOST, DEFAULT_LISTEN, GatewaySettings,
+};
+
+const KEYS: [&str; 5] = [
+    "listen",
+    "admin_listen",
+    "authority_host",
+    "ca_file",
+    "cache",
+];
+const CACHE_KEYS: [&str; 3] = [
+    "safety_margin_seconds",
+    "max_entries",
+    "idle_timeout_seconds",
+];
+
+/// A safety margin of an hour or more would never serve a typical (one-hour) token.
+const MAX_SAFETY_MARGIN_SECONDS: u64 = 3599;
+
+/// The gateway settings, defaults filled in; `None` after reporting a mistake.
+pub(super) fn settings(
+    table: Option<&Table<'_, '_>>,
+    ctx: &mut Ctx<'_>,
+) -> Option<GatewaySettings> {
+    let Some(t) = table else {
+        return Some(GatewaySettings {
+            listen: DEFAULT_LISTEN,
+            admin_listen: DEFAULT_ADMIN_LISTEN,
+            authority_host: DEFAULT_AUTHORITY_HOST.to_owned(),
+            ca_file: None,
+            cache: CacheSettings::default(),
+        });
+    };
+    t.check_keys(&KEYS, &mut ctx.report);
+    let listen = address(t, "listen", DEFAULT_LISTEN, ctx);
+    let admin_listen = address(t, "admin_listen", DEFAULT_ADMIN_LISTEN, ctx);
+    if let (Some(a), Some(b)) = (listen, admin_listen)
+        && a == b
+        && a.port() != 0
+    {
+        let span = t
+            .key_span("admin_listen")
+            .or_else(|| t.key_span("listen"))
+            .unwrap_or(t.span());
+        ctx.report
+            .error(span, format!("`listen` and `admin_listen` are both {a}"))
+            .hint("give the admin port its own address, such as 127.0.0.1:7444");
+    }
+    let authority_host = authority_host(t, ctx);
+    let ca_file = ca_file(t, ctx);
+    let cache = cache(t, ctx);
+    Some(GatewaySettings {
+        listen: listen?,
+        admin_listen: admin_listen?,
+        authority_host: authority_host?,
+        ca_file: ca_file?,
+        cache: cache?,
+    })
+}
+
+fn address(
+    t: &Table<'_, '_>,
+    key: &str,
+    default: SocketAddr,
+    ctx: &mut Ctx<'_>,
+) -> Option<SocketAddr> {
+    if !t.has(key) {
+        return Some(default);
+    }
+    let at = t.string(key, &mut ctx.report)?;
+    match at.value.parse() {
+        Ok(addr) => Some(addr),
+        Err(_) => {
+            ctx.report
+                .error(at.span(), format!("`{key}` is not an IP address and port"))
+                .hint(format!(
+                    "write it like \"{default}\" (an IP, not a host name; port 0 picks a free one)"
+                ));
+            None
+        }
+    }
+}
+
+/// `authority_host` (shared with providers' overrides).
+pub(super) fn authority_host(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<String> {
+    if !t.has("authority_host") {
+        return Some(DEFAULT_AUTHORITY_HOST.to_owned());
+    }
+    let at = t.string("authority_host", &mut ctx.report)?;
+    match endpoints::authority_host(at.value) {
+        Ok(host) => Some(host),
+        Err(err) => {
+            let hint = match err {
+                endpoints::UrlError::HasPath => {
+                    "the tenant goes in `tenant`; the host is just https://login.microsoftonline.com (or a sovereign cloud's host)"
+                }
+                _ => {
+                    "for example https://login.microsoftonline.com, or http://127.0.0.1:PORT for the emulator"
+                }
+            };
+            ctx.report
+                .error(at.span(), format!("`authority_host` {err}"))
+                .hint(hint);
+            None
+        }
+    }
+}
+
+/// `Some(None)` when absent; `None` after reporting a mistake.
+fn ca_file(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<Option<std::path::PathBuf>> {
+    if !t.has("ca_file") {
+        return Some(None);
+    }
+    let at = t.string("ca_file", &mut ctx.report)?;
+    let path = ctx.path("ca_file", at)?;
+    if ctx.check_files {
+        let blocks = certs::pem_blocks(ctx, "ca_file", at, &path)?;
+        let roots = certs::certificates(
+            ctx,
+            "ca_file",
+            at,
+            &path,
+            &blocks,
+            "a CA file holds one or more -----BEGIN CERTIFICATE----- blocks",
+        )?;
+        let mut valid = true;
+        for root in &roots {
+            valid &= certs::check_validity(ctx, "ca_file", at, &path, root);
+        }
+        if !valid {
+            return None;
+        }
+    }
+    Some(Some(path))
+}
+
+fn cache(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<CacheSettings> {
+    let Some(c) = t.table("cache", &mut ctx.report) else {
+        return (!t.has("cache")).then(CacheSettings::default);
+    };
+    c.check_keys(&CACHE_KEYS, &mut ctx.report);
+    let errors = ctx.report.error_count();
+    let safety_margin = c.unsigned("safety_margin_seconds", &mut ctx.report);
+    if let Some(m) = safety_margin
+        && m.value > MAX_SAFETY_MARGIN_SECONDS
+    {
+        ctx.report
+            .error(
+                m.span(),
+                "`safety_margin_seconds` must be under an hour, or no token would ever be served",
+            )
+            .hint("the default, 300, is what Microsoft's libraries use");
+    }
+    let max_entries = c.unsigned("max_entries", &mut ctx.report);
+    let idle_timeout = c.unsigned("idle_timeout_seconds", &mut ctx.report);
+    for (key, value) in [
+        ("max_entries", max_entries),
+        ("idle_timeout_seconds", idle_timeout),
+    ] {
+        if let Some(v) = value
+            && v.value == 0
+        {
+            ctx.report
+                .error(v.span(), format!("`{key}` must be at least 1"))
+                .hint("leave it out to keep the default");
+        }
+    }
+    if ctx.report.error_count() > errors {
+        return None;
+    }
+    Some(CacheSettings {
+        safety_margin_seconds: safety_margin.map(|m| m.value),
+        max_entries: max_entries.map(|m| usize::try_from(m.value).unwrap_or(usize::MAX)),
+        idle_timeout_seconds: idle_timeout.map(|m| m.value),
+    })
+}

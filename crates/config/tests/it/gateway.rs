@@ -1,0 +1,118 @@
+//! `[gateway]`: addresses, authority host, CA file, cache settings, defaults.
+
+use std::net::SocketAddr;
+
+use agentmint_config::{
+    CacheSettings, DEFAULT_ADMIN_LISTEN, DEFAULT_AUTHORITY_HOST, DEFAULT_LISTEN,
+};
+
+use crate::support::pki::*;
+use crate::support::*;
+
+const SECRET: &str = "type = \"client_secret\"\nsecret_file = \"s\"";
+
+fn with_gateway(gateway: &str) -> String {
+    format!("{gateway}\n{}", agent_provider(SECRET))
+}
+
+#[test]
+fn an_absent_gateway_table_gives_the_defaults() {
+    let gw = structure(&agent_provider(SECRET)).unwrap().config.gateway;
+    assert_eq!(gw.listen, DEFAULT_LISTEN);
+    assert_eq!(gw.admin_listen, DEFAULT_ADMIN_LISTEN);
+    assert_eq!(gw.authority_host, DEFAULT_AUTHORITY_HOST);
+    assert_eq!(gw.ca_file, None);
+    assert_eq!(gw.cache, CacheSettings::default());
+}
+
+#[test]
+fn every_setting_is_read() {
+    let src = with_gateway(
+        "[gateway]\nlisten = \"0.0.0.0:0\"\nadmin_listen = \"[::1]:9000\"\nca_file = \"ca.pem\"\n\
+         [gateway.cache]\nsafety_margin_seconds = 120\nmax_entries = 500\nidle_timeout_seconds = 600\n",
+    );
+    let gw = structure(&src).unwrap().config.gateway;
+    assert_eq!(gw.listen, "0.0.0.0:0".parse::<SocketAddr>().unwrap());
+    assert_eq!(gw.admin_listen, "[::1]:9000".parse::<SocketAddr>().unwrap());
+    assert_eq!(
+        gw.ca_file.unwrap(),
+        std::path::Path::new("/etc/agentmint/ca.pem")
+    );
+    assert_eq!(
+        gw.cache,
+        CacheSettings {
+            safety_margin_seconds: Some(120),
+            max_entries: Some(500),
+            idle_timeout_seconds: Some(600),
+        }
+    );
+}
+
+#[test]
+fn a_host_name_is_not_a_listen_address() {
+    let d = one_error(
+        &with_gateway("[gateway]\nlisten = \"localhost:7443\""),
+        2,
+        "`listen` is not an IP address and port",
+    );
+    assert!(d.hint.unwrap().contains("127.0.0.1:7443"));
+}
+
+#[test]
+fn the_admin_port_cannot_share_the_grpc_address() {
+    one_error(
+        &with_gateway("[gateway]\nlisten = \"127.0.0.1:9000\"\nadmin_listen = \"127.0.0.1:9000\""),
+        3,
+        "`listen` and `admin_listen` are both 127.0.0.1:9000",
+    );
+}
+
+#[test]
+fn cache_settings_are_bounded() {
+    let src = with_gateway(
+        "[gateway.cache]\nsafety_margin_seconds = 3600\nmax_entries = 0\nidle_timeout_seconds = -5",
+    );
+    let errs = error_lines(&src);
+    assert_eq!(
+        errs.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+        vec![2, 3, 4],
+        "{errs:?}"
+    );
+    assert!(errs[0].1.contains("under an hour"));
+    assert!(errs[1].1.contains("at least 1"));
+    assert!(errs[2].1.contains("non-negative"));
+}
+
+#[test]
+fn the_emulator_on_loopback_may_use_plain_http() {
+    let src = with_gateway("[gateway]\nauthority_host = \"http://127.0.0.1:8443/\"");
+    assert_eq!(
+        structure(&src).unwrap().config.providers[0].authority_host,
+        "http://127.0.0.1:8443"
+    );
+}
+
+#[test]
+fn a_ca_file_must_hold_a_valid_certificate() {
+    let fx = Fixture::new();
+    fx.write("s", "secret");
+    fx.write("ca.pem", valid_certificate(rsa_key()));
+    assert!(
+        fx.parse(&with_gateway("[gateway]\nca_file = \"ca.pem\""))
+            .is_ok()
+    );
+    fx.write("empty.pem", "");
+    let errs = fx.errors(&with_gateway("[gateway]\nca_file = \"empty.pem\""));
+    assert_eq!(errs.len(), 1, "{}", render(&errs));
+    assert_eq!(errs[0].line, 2);
+    fx.write(
+        "old.pem",
+        certificate(
+            rsa_key(),
+            time::Duration::days(-9),
+            time::Duration::days(-2),
+        ),
+    );
+    let errs = fx.errors(&with_gateway("[gateway]\nca_file = \"old.pem\""));
+    assert!(errs[0].message.contains("expired"), "{}", render(&errs));
+}

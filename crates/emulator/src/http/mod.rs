@@ -1,0 +1,79 @@
+//! The HTTP face of the emulator: routes, per-request context, and the server loop.
+
+mod control;
+mod discovery;
+mod faults;
+mod managed_identity;
+mod request;
+mod respond;
+mod serve;
+mod tls_listener;
+mod token;
+
+pub use serve::serve;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::emulator::Emulator;
+
+/// Token requests are a few kilobytes (hop 3 carries two tokens); anything far larger is not a
+/// client we emulate Entra for.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What every handler sees.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) emulator: Emulator,
+    /// `http` or `https`: with the Host header, the URL clients address (assertion audiences,
+    /// discovery documents).
+    pub(crate) scheme: &'static str,
+    /// Becomes `true` when the server shuts down; releases requests held by the hang knob.
+    pub(crate) stopping: watch::Receiver<bool>,
+}
+
+pub(crate) fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/{tenant}/oauth2/v2.0/token",
+            post(token::token).get(token::wrong_method),
+        )
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(discovery::jwks))
+        .route("/{tenant}/discovery/keys", get(discovery::jwks))
+        .route("/common/discovery/instance", get(discovery::instance))
+        .route(
+            "/metadata/identity/oauth2/token",
+            get(managed_identity::imds),
+        )
+        .route(
+            "/metadata/identity/oauth2/token/",
+            get(managed_identity::imds),
+        )
+        .route("/msi/token", get(managed_identity::app_service))
+        .route("/_emulator/stats", get(control::stats))
+        .route("/_emulator/stats/reset", post(control::reset_stats))
+        .route(
+            "/_emulator/knobs",
+            get(control::knobs).put(control::set_knobs),
+        )
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({ "error": "not_found" })),
+    )
+        .into_response()
+}

@@ -1,0 +1,113 @@
+//! The directory file: round trip, and every inconsistency reported at once.
+
+use std::time::{Duration, SystemTime};
+
+use agentmint_emulator::Directory;
+use agentmint_emulator::directory::{AgentIdentity, Consent, DirectoryError};
+use agentmint_emulator::pki;
+use agentmint_emulator::world::World;
+
+fn world() -> (tempfile::TempDir, World) {
+    let dir = tempfile::tempdir().unwrap();
+    let world = World::generate(dir.path()).unwrap();
+    (dir, world)
+}
+
+fn problems(directory: &Directory) -> Vec<String> {
+    match directory.validate() {
+        Err(DirectoryError::Invalid(problems)) => problems,
+        other => panic!("expected problems, got {other:?}"),
+    }
+}
+
+#[test]
+fn world_directory_round_trips_through_toml() {
+    let (_dir, world) = world();
+    let loaded = Directory::load(&world.directory_path).unwrap();
+    assert_eq!(loaded, world.directory);
+    let again = Directory::from_toml_str(&loaded.to_toml_string().unwrap()).unwrap();
+    assert_eq!(again, loaded);
+}
+
+#[test]
+fn world_registers_the_certificate_it_writes() {
+    let (_dir, world) = world();
+    let cert = std::fs::read_to_string(&world.blueprint_cert_path).unwrap();
+    let key = std::fs::read_to_string(&world.blueprint_key_path).unwrap();
+    assert!(key.starts_with("-----BEGIN PRIVATE KEY-----"));
+    let blueprint = &world.directory.tenants[0].blueprints[0];
+    assert_eq!(blueprint.app_id, world.blueprint_app_id);
+    assert_eq!(blueprint.certificates, vec![cert]);
+}
+
+#[test]
+fn agent_identity_of_an_unknown_blueprint_is_reported() {
+    let (_dir, world) = world();
+    let mut directory = world.directory.clone();
+    directory.tenants[0].agent_identities.push(AgentIdentity {
+        app_id: uuid::Uuid::new_v4().to_string(),
+        object_id: uuid::Uuid::new_v4().to_string(),
+        blueprint_app_id: "missing".into(),
+        ..AgentIdentity::default()
+    });
+    assert!(
+        problems(&directory)
+            .iter()
+            .any(|p| p.contains("\"missing\""))
+    );
+}
+
+#[test]
+fn duplicate_client_ids_are_reported() {
+    let (_dir, world) = world();
+    let mut directory = world.directory.clone();
+    let copy = directory.tenants[0].apps[0].clone();
+    directory.tenants[0].apps.push(copy);
+    assert!(
+        problems(&directory)
+            .iter()
+            .any(|p| p.contains("appears twice"))
+    );
+}
+
+#[test]
+fn invalid_certificate_is_reported() {
+    let (_dir, world) = world();
+    let mut directory = world.directory.clone();
+    directory.tenants[0].apps[0]
+        .certificates
+        .push("not a certificate".into());
+    assert!(
+        problems(&directory)
+            .iter()
+            .any(|p| p.contains("certificate #1"))
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let (_dir, world) = world();
+    let mut directory = world.directory.clone();
+    directory.tenants[0].agent_users[0].consents.push(Consent {
+        resource: "api://unknown".into(),
+        scopes: vec!["x".into()],
+    });
+    directory.tenants[0].agent_users[0].agent_identity_app_id = "nobody".into();
+    directory.resources[0].access_token_version = 3;
+    assert_eq!(problems(&directory).len(), 3, "{:?}", problems(&directory));
+}
+
+#[test]
+fn unknown_fields_are_rejected() {
+    let error =
+        Directory::from_toml_str("[[tenant]]\nid = \"t\"\ncolour = \"blue\"\n").unwrap_err();
+    assert!(error.to_string().contains("colour"), "{error}");
+}
+
+#[test]
+fn client_certificate_validity_is_as_requested_even_in_the_past() {
+    let now = SystemTime::now();
+    let day = Duration::from_secs(86_400);
+    assert!(pki::generate_client_certificate("old", now - 2 * day, now - day).is_ok());
+    assert!(pki::generate_client_certificate("reversed", now, now - day).is_err());
+}

@@ -1,0 +1,53 @@
+//! Microsoft's own client, unmodified, against the emulator: MSAL Python runs hop 1, hop 2 and
+//! hop 3 over https (tests/interop/msal/conformance.py). CI sets `AGENTMINT_INTEROP_PYTHON` to a
+//! python with msal (tests/interop/setup.sh); without it the test says so and passes.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use support::{Server, Setup};
+
+#[tokio::test]
+async fn msal_python_runs_the_whole_agent_chain() {
+    let Some(python) = std::env::var_os("AGENTMINT_INTEROP_PYTHON") else {
+        println!("skipped: set AGENTMINT_INTEROP_PYTHON");
+        return;
+    };
+    let server = Server::start_with(Setup {
+        tls: true,
+        ..Setup::default()
+    })
+    .await;
+    let ca_path = server.world.dir.join("emulator-ca.pem");
+    std::fs::write(&ca_path, server.ca_pem.as_deref().unwrap()).unwrap();
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop/msal/conformance.py");
+
+    let run = tokio::process::Command::new(python)
+        .arg(&script)
+        .env("AGENTMINT_EMULATOR_URL", &server.url)
+        .env("AGENTMINT_EMULATOR_CA", &ca_path)
+        .env("AGENTMINT_WORLD_DIR", &server.world.dir)
+        .env("NO_PROXY", "localhost,127.0.0.1")
+        .env("no_proxy", "localhost,127.0.0.1")
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("conformance.py finished within two minutes")
+        .expect("conformance.py started");
+    println!("{}", String::from_utf8_lossy(&output.stdout));
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "conformance.py failed: {}",
+        output.status
+    );
+
+    let stats = server.emulator.stats();
+    assert!(stats.blueprint.ok() >= 1, "{stats:?}");
+    assert!(stats.agent_identity.ok() >= 1, "{stats:?}");
+    assert!(stats.agent_user.ok() >= 1, "{stats:?}");
+}

@@ -1,0 +1,124 @@
+//! The one retry loop: every token-endpoint and managed-identity call runs through it.
+//!
+//! Each attempt is bounded by the request timeout and by what is left of the policy's deadline,
+//! so a call never outlives the deadline however the upstream behaves (an abandoned attempt is
+//! dropped, not left running). Every failed attempt is logged at WARN with the hop, status, AADSTS
+//! code, correlation id and reason; never a token, an assertion or a body.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::EntraClient;
+use crate::classify::timeout_error;
+use crate::error::EntraError;
+use crate::hop::Hop;
+use crate::retry::RetryPolicy;
+use crate::token::IssuedToken;
+
+/// What a failure means for the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// Give up now.
+    Never,
+    /// Retry; the attempt counts towards `max_attempts`.
+    Counted,
+    /// Retry until the deadline; the attempt does not count (IMDS 410).
+    Uncounted,
+}
+
+impl EntraClient {
+    /// Runs `attempt` until it succeeds, fails for good, or the policy says stop.
+    pub(crate) async fn retrying<A, Fut>(
+        &self,
+        hop: Hop,
+        policy: &RetryPolicy,
+        rule: fn(&EntraError) -> Retry,
+        mut attempt: A,
+    ) -> Result<IssuedToken, EntraError>
+    where
+        A: FnMut() -> Fut,
+        Fut: Future<Output = Result<(u16, IssuedToken), EntraError>>,
+    {
+        let started = Instant::now();
+        let mut made = 0u32;
+        let mut counted = 0u32;
+        loop {
+            made += 1;
+            let left = policy.deadline.saturating_sub(started.elapsed());
+            let limit = self.inner.request_timeout.min(left);
+            let begun = Instant::now();
+            let outcome = match tokio::time::timeout(limit, attempt()).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(timeout_error(hop)),
+            };
+            let elapsed = begun.elapsed();
+            let err = match outcome {
+                Ok((status, token)) => {
+                    self.observe(hop, Some(status), elapsed, None);
+                    tracing::debug!(
+                        hop = %hop,
+                        status,
+                        attempt = made,
+                        elapsed_ms = elapsed.as_millis() as u64,
+                        "upstream call succeeded"
+                    );
+                    return Ok(token);
+                }
+                Err(err) => err,
+            };
+            self.observe(hop, err.status, elapsed, Some(&err));
+            let aadsts = err.aadsts_code();
+            tracing::warn!(
+                hop = %hop,
+                status = err.status,
+                aadsts = aadsts.as_deref(),
+                correlation_id = err.correlation_id.as_deref(),
+                reason = %err.reason,
+                attempt = made,
+                elapsed_ms = elapsed.as_millis() as u64,
+                "upstream call failed"
+            );
+            match rule(&err) {
+                Retry::Never => return Err(err),
+                Retry::Counted => counted += 1,
+                Retry::Uncounted => {}
+            }
+            if counted >= policy.max_attempts {
+                return Err(err);
+            }
+            let wait = policy.backoff(made, err.retry_after, self.inner.jitter.sample());
+            if started.elapsed() + wait >= policy.deadline {
+                let retry_after = err.retry_after.unwrap_or(wait);
+                return Err(err.with_retry_after(Some(retry_after)));
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    fn observe(&self, hop: Hop, status: Option<u16>, elapsed: Duration, err: Option<&EntraError>) {
+        if let Some(observer) = &self.inner.observer {
+            observer.on_attempt(hop, status, elapsed, err);
+        }
+    }
+}
+
+/// Token-endpoint rule: retry what is transient.
+pub(crate) fn token_endpoint_rule(err: &EntraError) -> Retry {
+    if err.is_transient() {
+        Retry::Counted
+    } else {
+        Retry::Never
+    }
+}
+
+/// IMDS rule: 410 until the deadline; other transient failures (404, 429, 5xx, network) a few
+/// times; never 400 or other permanent failures.
+pub(crate) fn managed_identity_rule(err: &EntraError) -> Retry {
+    match (err.status, err.is_transient()) {
+        (Some(410), _) => Retry::Uncounted,
+        (_, true) => Retry::Counted,
+        (_, false) => Retry::Never,
+    }
+}

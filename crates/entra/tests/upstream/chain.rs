@@ -1,0 +1,435 @@
+//! Whole chains against wiremock: request counts, cache use, refresh through the cache, and the
+//! claims check after every hop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentmint_entra::clock::ManualClock;
+use agentmint_entra::credential::{ManagedIdentitySource, UserAssignedIdentity};
+use agentmint_entra::{
+    CertificateCredential, Chain, Credential, ErrorClass, Hop, HopKey, ManagedIdentityCredential,
+    NoCache, Reason, ScopeSet, SigningAlgorithm, UserSelector,
+};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::*;
+
+const USER_READ: &str = "https://graph.microsoft.com/User.Read";
+
+fn scopes(s: &str) -> ScopeSet {
+    ScopeSet::new([s]).unwrap()
+}
+
+fn certificate() -> Credential {
+    let c = cert();
+    let cred = CertificateCredential::from_pem(
+        c.key_pkcs8_pem.as_bytes(),
+        c.cert_pem.as_bytes(),
+        SigningAlgorithm::Ps256,
+    )
+    .unwrap();
+    Credential::Certificate(Arc::new(cred))
+}
+
+struct Tokens {
+    t1: String,
+    t2: String,
+    app: String,
+    user: String,
+}
+
+impl Tokens {
+    fn good() -> Self {
+        Self {
+            t1: app_token(BLUEPRINT, "t1"),
+            t2: app_token(AGENT_ID, "t2"),
+            app: app_token(AGENT_ID, "app"),
+            user: user_token("user"),
+        }
+    }
+}
+
+/// Mounts the three hops, each answering only its exact form.
+async fn mount_agent_hops(server: &MockServer, t: &Tokens) {
+    let hop3_scope = format!("{USER_READ} openid profile offline_access");
+    let routes = [
+        (hop1_form(), t.t1.clone()),
+        (
+            hop2_form(&t.t1, "api://AzureADTokenExchange/.default"),
+            t.t2.clone(),
+        ),
+        (hop2_form(&t.t1, GRAPH), t.app.clone()),
+        (
+            hop3_form(&t.t1, &t.t2, "user_id", USER_OID, &hop3_scope),
+            t.user.clone(),
+        ),
+    ];
+    for (form, token) in routes {
+        Mock::given(method("POST"))
+            .and(path(token_path()))
+            .and(form)
+            .respond_with(ResponseTemplate::new(200).set_body_json(token_body(&token)))
+            .mount(server)
+            .await;
+    }
+}
+
+async fn requests(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap().len()
+}
+
+#[tokio::test]
+async fn an_app_only_token_takes_exactly_two_requests() {
+    let server = MockServer::start().await;
+    let t = Tokens::good();
+    mount_agent_hops(&server, &t).await;
+    let chain = Chain::new(fast_client(), MapCache::new());
+    let minted = chain
+        .app_only_token(&agent(&server, certificate()), &scopes(GRAPH))
+        .await
+        .unwrap();
+    assert_eq!(minted.token.access_token.expose(), t.app);
+    assert_eq!(requests(&server).await, 2);
+}
+
+#[tokio::test]
+async fn an_agent_user_token_takes_exactly_three_requests_and_then_none() {
+    let server = MockServer::start().await;
+    let t = Tokens::good();
+    mount_agent_hops(&server, &t).await;
+    let chain = Chain::new(fast_client(), MapCache::new());
+    let agent = agent(&server, certificate());
+    let user = UserSelector::ObjectId(USER_OID.into());
+    let minted = chain
+        .agent_user_token(&agent, &user, &scopes(USER_READ))
+        .await
+        .unwrap();
+    assert_eq!(minted.token.access_token.expose(), t.user);
+    assert!(!minted.cache_hit);
+    assert_eq!(requests(&server).await, 3);
+
+    let again = chain
+        .agent_user_token(&agent, &user, &scopes(USER_READ))
+        .await
+        .unwrap();
+    assert!(again.cache_hit);
+    // The app-only token reuses the cached T1: one more request (hop 2).
+    chain.app_only_token(&agent, &scopes(GRAPH)).await.unwrap();
+    assert_eq!(requests(&server).await, 4);
+}
+
+#[tokio::test]
+async fn no_cache_mints_every_hop_on_every_call() {
+    let server = MockServer::start().await;
+    mount_agent_hops(&server, &Tokens::good()).await;
+    let chain = Chain::new(fast_client(), Arc::new(NoCache));
+    let agent = agent(&server, certificate());
+    let first = chain.app_only_token(&agent, &scopes(GRAPH)).await.unwrap();
+    chain.app_only_token(&agent, &scopes(GRAPH)).await.unwrap();
+    assert!(!first.cache_hit);
+    assert_eq!(requests(&server).await, 4);
+    // The user chain: T1 for T2, T2, T1 again for hop 3, hop 3.
+    let user = UserSelector::ObjectId(USER_OID.into());
+    chain
+        .agent_user_token(&agent, &user, &scopes(USER_READ))
+        .await
+        .unwrap();
+    assert_eq!(requests(&server).await, 8);
+}
+
+#[tokio::test]
+async fn a_refresh_of_hop2_gets_t1_through_the_cache() {
+    let server = MockServer::start().await;
+    mount_agent_hops(&server, &Tokens::good()).await;
+    let cache = MapCache::new();
+    let chain = Chain::new(fast_client(), cache.clone());
+    chain
+        .app_only_token(&agent(&server, certificate()), &scopes(GRAPH))
+        .await
+        .unwrap();
+    let hop2 = cache
+        .keys()
+        .into_iter()
+        .find(|k| matches!(k, HopKey::AgentIdentity(_)))
+        .unwrap();
+    cache.lookups.lock().unwrap().clear();
+
+    cache.refresh(&hop2).await.unwrap();
+    assert_eq!(requests(&server).await, 3, "only hop 2 was called again");
+    let lookups = cache.lookups.lock().unwrap().clone();
+    assert_eq!(lookups.len(), 1);
+    assert!(
+        matches!(lookups[0], (HopKey::Exchange(ref k), true) if k.fmi_path == AGENT_ID && k.client_id == BLUEPRINT)
+    );
+}
+
+#[tokio::test]
+async fn the_t1_key_names_the_credential_fingerprint_and_fmi_path() {
+    let server = MockServer::start().await;
+    mount_agent_hops(&server, &Tokens::good()).await;
+    let cache = MapCache::new();
+    let chain = Chain::new(fast_client(), cache.clone());
+    let credential = certificate();
+    chain
+        .app_only_token(&agent(&server, credential.clone()), &scopes(GRAPH))
+        .await
+        .unwrap();
+    let key = cache.keys().into_iter().find_map(|k| match k {
+        HopKey::Exchange(k) => Some(k),
+        _ => None,
+    });
+    let key = key.unwrap();
+    assert_eq!(key.credential, credential.fingerprint());
+    assert_eq!(
+        (key.tenant.as_str(), key.fmi_path.as_str()),
+        (TENANT, AGENT_ID)
+    );
+    assert_eq!(
+        key.authority_host,
+        server.uri(),
+        "the trailing slash is trimmed"
+    );
+}
+
+async fn mismatch(t: Tokens, user: bool) -> agentmint_entra::EntraError {
+    let server = MockServer::start().await;
+    mount_agent_hops(&server, &t).await;
+    let chain = Chain::new(fast_client(), Arc::new(NoCache));
+    let agent = agent(&server, certificate());
+    let err = if user {
+        let user = UserSelector::ObjectId(USER_OID.into());
+        chain
+            .agent_user_token(&agent, &user, &scopes(USER_READ))
+            .await
+            .unwrap_err()
+    } else {
+        chain
+            .app_only_token(&agent, &scopes(GRAPH))
+            .await
+            .unwrap_err()
+    };
+    assert_eq!(
+        (err.class, err.reason),
+        (ErrorClass::Permanent, Reason::ClaimsMismatch)
+    );
+    err
+}
+
+#[tokio::test]
+async fn t1_issued_to_another_app_is_refused_at_hop1() {
+    let t = Tokens {
+        t1: app_token(APP_ID, "t1"),
+        ..Tokens::good()
+    };
+    let err = mismatch(t, false).await;
+    assert_eq!(err.hop, Hop::Blueprint);
+    assert!(
+        err.message.contains("appid")
+            && err.message.contains(APP_ID)
+            && err.message.contains(BLUEPRINT),
+        "{}",
+        err.message
+    );
+}
+
+#[tokio::test]
+async fn an_app_only_token_from_another_tenant_is_refused_at_hop2() {
+    let other_tenant = jwt(
+        json!({"tid": "99999999-9999-9999-9999-999999999999", "appid": AGENT_ID, "idtyp": "app"}),
+    );
+    let err = mismatch(
+        Tokens {
+            app: other_tenant,
+            ..Tokens::good()
+        },
+        false,
+    )
+    .await;
+    assert_eq!(err.hop, Hop::AgentIdentity);
+    assert!(err.message.contains("tid"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn a_t2_issued_to_the_blueprint_is_refused() {
+    let err = mismatch(
+        Tokens {
+            t2: app_token(BLUEPRINT, "t2"),
+            ..Tokens::good()
+        },
+        true,
+    )
+    .await;
+    assert_eq!(err.hop, Hop::AgentIdentity);
+    assert!(err.message.contains("appid"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn an_app_token_where_the_user_token_was_asked_is_refused_at_hop3() {
+    let err = mismatch(
+        Tokens {
+            user: app_token(AGENT_ID, "user"),
+            ..Tokens::good()
+        },
+        true,
+    )
+    .await;
+    assert_eq!(err.hop, Hop::AgentUser);
+    assert!(err.message.contains("idtyp"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn a_user_token_for_another_user_is_refused_at_hop3() {
+    let other = jwt(json!({"tid": TENANT, "appid": AGENT_ID, "idtyp": "user", "oid": MI_ID}));
+    let err = mismatch(
+        Tokens {
+            user: other,
+            ..Tokens::good()
+        },
+        true,
+    )
+    .await;
+    assert_eq!(err.hop, Hop::AgentUser);
+    assert!(
+        err.message.contains("oid")
+            && err.message.contains(MI_ID)
+            && err.message.contains(USER_OID),
+        "{}",
+        err.message
+    );
+}
+
+async fn mount_app_service_mi(server: &MockServer) -> Credential {
+    Mock::given(method("GET"))
+        .and(path("/msi/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": app_token(MI_ID, "mi"), "expires_on": in_an_hour().to_string(),
+            "resource": "api://AzureADTokenExchange", "token_type": "Bearer", "client_id": MI_ID
+        })))
+        .mount(server)
+        .await;
+    let source = ManagedIdentitySource::AppService {
+        endpoint: format!("{}/msi/token", server.uri()),
+        header: "h".into(),
+    };
+    let mi =
+        ManagedIdentityCredential::new(source, Some(UserAssignedIdentity::ClientId(MI_ID.into())));
+    Credential::ManagedIdentity(Arc::new(mi))
+}
+
+#[tokio::test]
+async fn a_managed_identity_token_returned_as_the_apps_token_is_refused_naming_appid() {
+    let server = MockServer::start().await;
+    let credential = mount_app_service_mi(&server).await;
+    // A broken upstream (or the openclaw bug's shape): the "app token" carries the MI's appid.
+    Mock::given(method("POST"))
+        .and(path(token_path()))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(token_body(&app_token(MI_ID, "wrong"))),
+        )
+        .mount(&server)
+        .await;
+    let chain = Chain::new(fast_client(), Arc::new(NoCache));
+    let err = chain
+        .app_registration_token(&app(&server, credential), &scopes(GRAPH))
+        .await
+        .unwrap_err();
+    assert_eq!((err.hop, err.reason), (Hop::App, Reason::ClaimsMismatch));
+    assert!(
+        err.message.contains("appid")
+            && err.message.contains(MI_ID)
+            && err.message.contains(APP_ID),
+        "{}",
+        err.message
+    );
+}
+
+#[tokio::test]
+async fn the_managed_identity_assertion_is_cached_across_scopes() {
+    let server = MockServer::start().await;
+    let credential = mount_app_service_mi(&server).await;
+    Mock::given(method("POST"))
+        .and(path(token_path()))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(token_body(&app_token(APP_ID, "app"))),
+        )
+        .mount(&server)
+        .await;
+    let cache = MapCache::new();
+    let chain = Chain::new(fast_client(), cache.clone());
+    let app = app(&server, credential);
+    chain
+        .app_registration_token(&app, &scopes(GRAPH))
+        .await
+        .unwrap();
+    chain
+        .app_registration_token(&app, &scopes("https://vault.azure.net/.default"))
+        .await
+        .unwrap();
+    let received = server.received_requests().await.unwrap();
+    let gets = received
+        .iter()
+        .filter(|r| r.method.as_str() == "GET")
+        .count();
+    assert_eq!((gets, received.len()), (1, 3));
+    assert!(cache.keys().iter().any(
+        |k| matches!(k, HopKey::ManagedIdentity(m) if m.resource == "api://AzureADTokenExchange")
+    ));
+}
+
+#[tokio::test]
+async fn an_expired_certificate_fails_hop1_without_calling_entra() {
+    let server = MockServer::start().await;
+    mount_agent_hops(&server, &Tokens::good()).await;
+    let c = cert();
+    let clock = ManualClock::new(cert_not_after() + Duration::from_secs(60));
+    let cred = CertificateCredential::from_pem(
+        c.key_pkcs8_pem.as_bytes(),
+        c.cert_pem.as_bytes(),
+        SigningAlgorithm::Ps256,
+    )
+    .unwrap()
+    .with_clock(Arc::new(clock));
+    let chain = Chain::new(fast_client(), Arc::new(NoCache));
+    let err = chain
+        .app_only_token(
+            &agent(&server, Credential::Certificate(Arc::new(cred))),
+            &scopes(GRAPH),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.hop, err.class, err.reason),
+        (Hop::Blueprint, ErrorClass::Permanent, Reason::Credential)
+    );
+    assert!(err.message.contains("expired"), "{}", err.message);
+    assert_eq!(requests(&server).await, 0);
+}
+
+#[tokio::test]
+async fn an_upn_selects_the_user_with_username() {
+    let server = MockServer::start().await;
+    let t = Tokens::good();
+    mount_agent_hops(&server, &t).await;
+    let hop3_scope = format!("{USER_READ} openid profile offline_access");
+    Mock::given(method("POST"))
+        .and(path(token_path()))
+        .and(hop3_form(
+            &t.t1,
+            &t.t2,
+            "username",
+            "agent-user@contoso.example",
+            &hop3_scope,
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token_body(&t.user)))
+        .mount(&server)
+        .await;
+    let chain = Chain::new(fast_client(), MapCache::new());
+    let user = UserSelector::Upn("agent-user@contoso.example".into());
+    let minted = chain
+        .agent_user_token(&agent(&server, certificate()), &user, &scopes(USER_READ))
+        .await
+        .unwrap();
+    assert_eq!(minted.token.access_token.expose(), t.user);
+}

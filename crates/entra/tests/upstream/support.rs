@@ -1,0 +1,401 @@
+//! Shared test fixtures: ids, unsigned JWTs with chosen claims, RSA certificates, an exact-form
+//! wiremock matcher, a fast client, and a caching test double of `HopCache`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use agentmint_entra::agent::{AgentRef, AppRef, Authority};
+use agentmint_entra::{
+    ClientOptions, Credential, EntraClient, EntraError, HopCache, HopKey, Jitter, Minted, Minter,
+    RetryPolicy,
+};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+use wiremock::{Match, MockServer, Request};
+
+pub const TENANT: &str = "11111111-1111-1111-1111-111111111111";
+pub const BLUEPRINT: &str = "b1b1b1b1-0000-0000-0000-000000000001";
+pub const AGENT_ID: &str = "a1a1a1a1-0000-0000-0000-000000000002";
+pub const USER_OID: &str = "c1c1c1c1-0000-0000-0000-000000000003";
+pub const APP_ID: &str = "d1d1d1d1-0000-0000-0000-000000000004";
+pub const MI_ID: &str = "e1e1e1e1-0000-0000-0000-000000000005";
+pub const GRAPH: &str = "https://graph.microsoft.com/.default";
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// The token endpoint path for [`TENANT`].
+pub fn token_path() -> String {
+    format!("/{TENANT}/oauth2/v2.0/token")
+}
+
+/// An unsigned JWT carrying `claims` (the client never verifies signatures).
+pub fn jwt(claims: Value) -> String {
+    let enc = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    format!(
+        "{}.{}.c2lnbmF0dXJl",
+        enc(&json!({"alg": "RS256", "typ": "JWT"})),
+        enc(&claims)
+    )
+}
+
+/// An app token issued to `appid` in [`TENANT`], tagged with `tag` so tests can tell tokens apart.
+pub fn app_token(appid: &str, tag: &str) -> String {
+    jwt(json!({"tid": TENANT, "appid": appid, "idtyp": "app", "oid": appid, "tag": tag}))
+}
+
+/// A delegated token for the Agent User, issued to the Agent Identity.
+pub fn user_token(tag: &str) -> String {
+    jwt(
+        json!({"tid": TENANT, "appid": AGENT_ID, "idtyp": "user", "oid": USER_OID, "scp": "User.Read", "tag": tag}),
+    )
+}
+
+/// Epoch seconds an hour from now, for managed-identity `expires_on`.
+pub fn in_an_hour() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600
+}
+
+/// A token-endpoint success body.
+pub fn token_body(access_token: &str) -> Value {
+    json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": access_token})
+}
+
+/// An Entra error body.
+pub fn error_body(error: &str, code: u32, description: &str) -> Value {
+    json!({
+        "error": error,
+        "error_description": format!("AADSTS{code}: {description} Trace ID: t Correlation ID: c"),
+        "error_codes": [code],
+        "timestamp": "2025-01-01 00:00:00Z",
+        "trace_id": "trace-0001",
+        "correlation_id": "corr-0001",
+        "error_uri": "https://login.microsoftonline.com/error?code=1"
+    })
+}
+
+/// Client options for tests: tiny timeouts, no jitter, quick retries.
+pub fn fast_options() -> ClientOptions {
+    ClientOptions {
+        connect_timeout: Duration::from_millis(500),
+        request_timeout: Duration::from_secs(2),
+        retry: RetryPolicy {
+            max_attempts: 3,
+            base: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+            deadline: Duration::from_secs(5),
+        },
+        managed_identity_retry: RetryPolicy {
+            max_attempts: 3,
+            base: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+            deadline: Duration::from_millis(500),
+        },
+        jitter: Jitter::fixed(1.0),
+        ..ClientOptions::default()
+    }
+}
+
+pub fn fast_client() -> EntraClient {
+    EntraClient::new(fast_options()).expect("client builds")
+}
+
+pub fn authority(server: &MockServer) -> Authority {
+    Authority {
+        host: format!("{}/", server.uri()),
+        tenant: TENANT.to_owned(),
+    }
+}
+
+pub fn agent(server: &MockServer, credential: Credential) -> Arc<AgentRef> {
+    Arc::new(AgentRef {
+        authority: authority(server),
+        blueprint_client_id: BLUEPRINT.to_owned(),
+        agent_identity_client_id: AGENT_ID.to_owned(),
+        credential,
+    })
+}
+
+pub fn app(server: &MockServer, credential: Credential) -> Arc<AppRef> {
+    Arc::new(AppRef {
+        authority: authority(server),
+        client_id: APP_ID.to_owned(),
+        credential,
+    })
+}
+
+/// A client-secret credential backed by a temporary file.
+pub fn secret_credential(value: &str) -> (Credential, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("client-secret");
+    std::fs::write(&path, value).unwrap();
+    let cred = agentmint_entra::ClientSecretCredential::from_file(&path).unwrap();
+    (Credential::ClientSecret(Arc::new(cred)), dir)
+}
+
+/// What one form field must hold.
+#[derive(Debug, Clone)]
+pub enum Want {
+    Eq(String),
+    /// Any three-part JWT.
+    Jwt,
+}
+
+/// A wiremock matcher accepting exactly the listed form fields (no more, no fewer, none twice).
+#[derive(Debug, Clone, Default)]
+pub struct ExactForm(BTreeMap<&'static str, Want>);
+
+impl ExactForm {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn eq(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.0.insert(name, Want::Eq(value.into()));
+        self
+    }
+
+    pub fn jwt(mut self, name: &'static str) -> Self {
+        self.0.insert(name, Want::Jwt);
+        self
+    }
+
+    /// Why `body` does not match, or `Ok`.
+    pub fn check(&self, body: &[u8]) -> Result<(), String> {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(body).map_err(|e| format!("not a form: {e}"))?;
+        let mut seen = BTreeMap::new();
+        for (k, v) in pairs {
+            if seen.insert(k.clone(), v).is_some() {
+                return Err(format!("{k} sent twice"));
+            }
+        }
+        let want: BTreeSet<&str> = self.0.keys().copied().collect();
+        let got: BTreeSet<&str> = seen.keys().map(String::as_str).collect();
+        if want != got {
+            let missing: Vec<_> = want.difference(&got).collect();
+            let extra: Vec<_> = got.difference(&want).collect();
+            return Err(format!("missing {missing:?}, unexpected {extra:?}"));
+        }
+        for (name, want) in &self.0 {
+            let value = &seen[*name];
+            let ok = match want {
+                Want::Eq(expected) => value == expected,
+                Want::Jwt => value.split('.').count() == 3,
+            };
+            if !ok {
+                return Err(format!("{name} does not match"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Match for ExactForm {
+    fn matches(&self, request: &Request) -> bool {
+        self.check(&request.body).is_ok()
+    }
+}
+
+/// A matcher on the exact set of query parameters.
+#[derive(Debug, Clone)]
+pub struct ExactQuery(pub BTreeMap<String, String>);
+
+impl ExactQuery {
+    pub fn of(pairs: &[(&str, &str)]) -> Self {
+        Self(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+}
+
+impl Match for ExactQuery {
+    fn matches(&self, request: &Request) -> bool {
+        let got: Vec<(String, String)> = request.url.query_pairs().into_owned().collect();
+        let map: BTreeMap<String, String> = got.iter().cloned().collect();
+        map.len() == got.len() && map == self.0
+    }
+}
+
+/// Hop 1's exact form for [`BLUEPRINT`] → [`AGENT_ID`] with a JWT assertion.
+pub fn hop1_form() -> ExactForm {
+    ExactForm::new()
+        .eq("grant_type", "client_credentials")
+        .eq("client_id", BLUEPRINT)
+        .eq("scope", "api://AzureADTokenExchange/.default")
+        .eq("fmi_path", AGENT_ID)
+        .eq("client_assertion_type", JWT_BEARER)
+        .jwt("client_assertion")
+}
+
+/// Hop 2's exact form with T1 = `t1`.
+pub fn hop2_form(t1: &str, scope: &str) -> ExactForm {
+    ExactForm::new()
+        .eq("grant_type", "client_credentials")
+        .eq("client_id", AGENT_ID)
+        .eq("scope", scope)
+        .eq("client_assertion_type", JWT_BEARER)
+        .eq("client_assertion", t1)
+}
+
+/// Hop 3's exact form.
+pub fn hop3_form(
+    t1: &str,
+    t2: &str,
+    user_field: &'static str,
+    user: &str,
+    scope: &str,
+) -> ExactForm {
+    ExactForm::new()
+        .eq("grant_type", "user_fic")
+        .eq("client_id", AGENT_ID)
+        .eq("scope", scope)
+        .eq("client_assertion_type", JWT_BEARER)
+        .eq("client_assertion", t1)
+        .eq("user_federated_identity_credential", t2)
+        .eq(user_field, user)
+        .eq("client_info", "1")
+}
+
+type Entries = Arc<Mutex<HashMap<HopKey, (Minted, Minter)>>>;
+
+/// A `HopCache` that keeps every token forever and remembers each key's minter, so a test can run
+/// a minter again as a background refresh would.
+#[derive(Default)]
+pub struct MapCache {
+    entries: Entries,
+    /// Every key asked for, in order, and whether it was a hit.
+    pub lookups: Mutex<Vec<(HopKey, bool)>>,
+}
+
+impl MapCache {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Runs the stored minter of `key` again (a background refresh) and replaces the entry.
+    pub async fn refresh(&self, key: &HopKey) -> Result<(), EntraError> {
+        let minter = self.entries.lock().unwrap()[key].1.clone();
+        let token = minter().await?;
+        let minted = minted(token, false);
+        self.entries
+            .lock()
+            .unwrap()
+            .insert(key.clone(), (minted, minter));
+        Ok(())
+    }
+
+    pub fn keys(&self) -> Vec<HopKey> {
+        self.entries.lock().unwrap().keys().cloned().collect()
+    }
+}
+
+fn minted(token: agentmint_entra::IssuedToken, cache_hit: bool) -> Minted {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    Minted {
+        expires_at_unix: now + token.expires_in.as_secs() as i64,
+        token: Arc::new(token),
+        cache_hit,
+    }
+}
+
+impl HopCache for MapCache {
+    fn get_or_mint(
+        &self,
+        key: HopKey,
+        mint: Minter,
+    ) -> BoxFuture<'static, Result<Minted, EntraError>> {
+        let hit = self
+            .entries
+            .lock()
+            .unwrap()
+            .get(&key)
+            .map(|(m, _)| m.clone());
+        self.lookups
+            .lock()
+            .unwrap()
+            .push((key.clone(), hit.is_some()));
+        match hit {
+            Some(mut m) => {
+                m.cache_hit = true;
+                Box::pin(async move { Ok(m) })
+            }
+            None => {
+                let entries = self.entries.clone();
+                Box::pin(async move {
+                    let token = mint().await?;
+                    let m = minted(token, false);
+                    entries.lock().unwrap().insert(key, (m.clone(), mint));
+                    Ok(m)
+                })
+            }
+        }
+    }
+}
+
+/// A generated RSA key and self-signed certificate, made once per test binary.
+pub struct TestCert {
+    /// PKCS#8 `PRIVATE KEY` PEM.
+    pub key_pkcs8_pem: String,
+    /// PKCS#1 `RSA PRIVATE KEY` PEM of the same key.
+    pub key_pkcs1_pem: String,
+    pub cert_pem: String,
+    pub cert_der: Vec<u8>,
+}
+
+/// Valid until 2035-01-01.
+pub fn cert() -> &'static TestCert {
+    static CERT: OnceLock<TestCert> = OnceLock::new();
+    CERT.get_or_init(make_cert)
+}
+
+/// A second, unrelated key and certificate.
+pub fn other_cert() -> &'static TestCert {
+    static CERT: OnceLock<TestCert> = OnceLock::new();
+    CERT.get_or_init(make_cert)
+}
+
+/// The test certificates' notAfter.
+pub fn cert_not_after() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(2_051_222_400) // 2035-01-01T00:00:00Z
+}
+
+fn make_cert() -> TestCert {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("RSA key");
+    let mut params = rcgen::CertificateParams::new(vec!["agentmint-test".to_owned()]).unwrap();
+    params.not_after = rcgen::date_time_ymd(2035, 1, 1);
+    let cert = params.self_signed(&key).unwrap();
+    let pkcs8 = key.serialize_der();
+    TestCert {
+        key_pkcs8_pem: key.serialize_pem(),
+        key_pkcs1_pem: pem::encode(&pem::Pem::new("RSA PRIVATE KEY", pkcs8_to_pkcs1(&pkcs8))),
+        cert_pem: cert.pem(),
+        cert_der: cert.der().to_vec(),
+    }
+}
+
+/// The RSAPrivateKey (PKCS#1) inside a PKCS#8 PrivateKeyInfo.
+fn pkcs8_to_pkcs1(pkcs8: &[u8]) -> Vec<u8> {
+    use der::asn1::{AnyRef, OctetStringRef};
+    use der::{Decode, Reader, SliceReader};
+    let mut reader = SliceReader::new(pkcs8).unwrap();
+    reader
+        .sequence(|r| {
+            let _version = u8::decode(r)?;
+            let _algorithm = AnyRef::decode(r)?;
+            let key = OctetStringRef::decode(r)?;
+            Ok(key.as_bytes().to_vec())
+        })
+        .unwrap()
+}

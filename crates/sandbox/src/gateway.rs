@@ -1,0 +1,233 @@
+//! The resolver's gRPC client: one lazily connecting channel to the gateway.
+//!
+//! The channel connects on first use and reconnects by itself after the gateway goes away, so a
+//! resolver started before its gateway, or outliving a gateway restart, heals without help. Every
+//! call carries the sandbox credential as `authorization: Bearer ...` (marked sensitive, so the
+//! HTTP/2 stack never logs it) and a deadline, enforced here and sent as `grpc-timeout`.
+
+use std::fmt;
+use std::time::Duration;
+
+use agentmint_proto::{ErrorDetail, MintTokenRequest, TokenBrokerClient, TokenKind};
+use prost::Message;
+use tonic::Code;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::transport::{Channel, Endpoint};
+use tracing::warn;
+
+use crate::{SandboxCredential, SandboxError};
+
+/// Longest wait for a TCP connection to the gateway, whatever the request timeout.
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A token the gateway minted. `Debug` hides the token.
+pub(crate) struct Minted {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_at_unix: i64,
+    pub scopes: Vec<String>,
+    pub cache_hit: bool,
+}
+
+impl fmt::Debug for Minted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Minted")
+            .field("access_token", &"[redacted]")
+            .field("expires_at_unix", &self.expires_at_unix)
+            .field("scopes", &self.scopes)
+            .field("cache_hit", &self.cache_hit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a mint failed.
+#[derive(Debug)]
+pub(crate) enum GatewayError {
+    /// The gateway's service answered with an error status; it always attaches an `ErrorDetail`.
+    Refused { code: Code, detail: ErrorDetail },
+    /// No answer from the gateway's service: refused or reset connection, transport failure. The
+    /// status was tonic's own, without an `ErrorDetail`.
+    Unreachable,
+    /// No answer within the deadline.
+    Timeout,
+    /// An OK answer whose token cannot be used.
+    BadResponse { why: &'static str },
+}
+
+/// The gateway client. Cheap to clone: clones share one HTTP/2 connection.
+#[derive(Clone)]
+pub(crate) struct Gateway {
+    client: TokenBrokerClient<Channel>,
+    authorization: MetadataValue<Ascii>,
+}
+
+impl Gateway {
+    /// Prepares the channel without connecting. Must run inside a Tokio runtime.
+    pub(crate) fn connect_lazy(
+        url: &str,
+        credential: &SandboxCredential,
+        request_timeout: Duration,
+    ) -> Result<Self, SandboxError> {
+        check_url(url)?;
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(SandboxError::NoRuntime);
+        }
+        let bad_url = |why| SandboxError::GatewayUrl {
+            url: url.to_owned(),
+            why,
+        };
+        let channel = Endpoint::from_shared(url.to_owned())
+            .map_err(|_| bad_url("it is not a valid URI"))?
+            .connect_timeout(request_timeout.min(MAX_CONNECT_TIMEOUT))
+            .tcp_nodelay(true)
+            .http2_keep_alive_interval(Duration::from_secs(30))
+            .keep_alive_timeout(Duration::from_secs(10))
+            .connect_lazy();
+        let mut authorization = MetadataValue::try_from(format!("Bearer {}", credential.expose()))
+            .map_err(|_| SandboxError::CredentialInvalid {
+                path: credential.file(),
+                why: "it cannot be sent as a bearer value",
+            })?;
+        authorization.set_sensitive(true);
+        Ok(Self {
+            client: TokenBrokerClient::new(channel),
+            authorization,
+        })
+    }
+
+    /// Asks the gateway for a token; gives up after `timeout`.
+    pub(crate) async fn mint(
+        &self,
+        provider: &str,
+        kind: TokenKind,
+        scopes: Vec<String>,
+        timeout: Duration,
+    ) -> Result<Minted, GatewayError> {
+        let mut request = tonic::Request::new(MintTokenRequest {
+            provider: provider.to_owned(),
+            kind: kind as i32,
+            scopes,
+        });
+        request
+            .metadata_mut()
+            .insert("authorization", self.authorization.clone());
+        request.set_timeout(timeout);
+        let mut client = self.client.clone();
+        let response = match tokio::time::timeout(timeout, client.mint_token(request)).await {
+            Err(_elapsed) => return Err(GatewayError::Timeout),
+            Ok(Err(status)) => return Err(classify(&status)),
+            Ok(Ok(response)) => response.into_inner(),
+        };
+        if response.access_token.is_empty() {
+            return Err(GatewayError::BadResponse {
+                why: "the gateway returned an empty token",
+            });
+        }
+        Ok(Minted {
+            access_token: response.access_token,
+            token_type: if response.token_type.is_empty() {
+                "Bearer".to_owned()
+            } else {
+                response.token_type
+            },
+            expires_at_unix: response.expires_at_unix,
+            scopes: response.scopes,
+            cache_hit: response.cache_hit,
+        })
+    }
+}
+
+/// Tells a gateway refusal from a transport failure: the gateway's service attaches an
+/// `ErrorDetail` to every status it returns; tonic's own transport statuses carry none.
+fn classify(status: &tonic::Status) -> GatewayError {
+    let detail = (!status.details().is_empty())
+        .then(|| ErrorDetail::decode(status.details()).ok())
+        .flatten();
+    match detail {
+        Some(detail) => GatewayError::Refused {
+            code: status.code(),
+            detail,
+        },
+        None => {
+            // tonic's own words about the transport (e.g. "tcp connect error"), never the gateway's.
+            warn!(code = ?status.code(), error = %status.message(), "no answer from the gateway");
+            match status.code() {
+                Code::DeadlineExceeded => GatewayError::Timeout,
+                _ => GatewayError::Unreachable,
+            }
+        }
+    }
+}
+
+/// Only plain `http://host:port`: this build has no TLS client, so an `https` gateway would fail
+/// on every request instead of at start-up.
+fn check_url(url: &str) -> Result<(), SandboxError> {
+    let bad = |why| SandboxError::GatewayUrl {
+        url: url.to_owned(),
+        why,
+    };
+    let uri: http::Uri = url.parse().map_err(|_| bad("it is not a valid URI"))?;
+    match uri.scheme_str() {
+        Some("http") => {}
+        Some("https") => {
+            return Err(bad(
+                "https is not supported by this build; use http:// on a trusted network",
+            ));
+        }
+        _ => return Err(bad("it must start with http://")),
+    }
+    if uri.authority().is_none() {
+        return Err(bad("it names no host"));
+    }
+    if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+        return Err(bad("it must be only http://host:port"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gateway_urls_must_be_plain_http_host_port() {
+        assert!(check_url("http://127.0.0.1:7000").is_ok());
+        assert!(check_url("http://gateway.internal:7000/").is_ok());
+        for bad in [
+            "https://g:1",
+            "g:1",
+            "http://g:1/x",
+            "http://g:1?x=1",
+            "ftp://g",
+            "",
+        ] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn statuses_without_detail_are_transport_failures() {
+        let status = tonic::Status::unknown("h2 protocol error: connection reset");
+        assert!(matches!(classify(&status), GatewayError::Unreachable));
+    }
+
+    #[test]
+    fn statuses_with_detail_are_refusals() {
+        let detail = ErrorDetail {
+            reason: "NOT_ATTACHED".into(),
+            ..ErrorDetail::default()
+        };
+        let status = tonic::Status::with_details(
+            Code::PermissionDenied,
+            "no",
+            detail.encode_to_vec().into(),
+        );
+        match classify(&status) {
+            GatewayError::Refused { code, detail } => {
+                assert_eq!(code, Code::PermissionDenied);
+                assert_eq!(detail.reason, "NOT_ATTACHED");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

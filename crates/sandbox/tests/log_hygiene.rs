@@ -1,0 +1,102 @@
+//! RELIABILITY 30 at the resolver: with every log of this thread captured at TRACE (the resolver's
+//! own, tonic's client, hyper's server, h2), no 8-character piece of the sandbox credential, a
+//! token, the path secret or the identity header appears.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use agentmint_proto::ErrorDetail;
+use common::{Behaviour, CREDENTIAL, FakeGateway, FakeState, Sandbox, get};
+use tonic::Code;
+
+const TOKEN: &str = "eyTOKEN.q9Zr4LmW8xKp2VbN6TcY.J3hF7sDg5aQe1RuI0oPl";
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn assert_absent(logs: &str, what: &str, secret: &str) {
+    for start in 0..=secret.len().saturating_sub(8) {
+        let piece = &secret[start..start + 8];
+        assert!(
+            !logs.contains(piece),
+            "the logs contain {piece:?}, a piece of the {what}"
+        );
+    }
+}
+
+// A current-thread runtime: the resolver, its gateway client and its HTTP server all run on this
+// thread, under the thread-local subscriber. The fake gateway runs on its own thread, unobserved.
+#[tokio::test(flavor = "current_thread")]
+async fn trace_logs_carry_no_credential_token_or_url_secret() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let state = FakeState::new(Behaviour::Fixed(TOKEN.into()));
+    let gateway = FakeGateway::start(state.clone());
+    let sandbox = Sandbox::start(&gateway).await;
+    assert_eq!(
+        sandbox
+            .get(&format!("{}?scope=api://x/.default", sandbox.app_path()))
+            .await
+            .status,
+        200
+    );
+    let header = sandbox.identity_header();
+    let mi = format!(
+        "{}?api-version=2019-08-01&resource=api://x",
+        sandbox.mi_path()
+    );
+    let reply = sandbox
+        .send(&get(
+            &mi,
+            &sandbox.host(),
+            &[("X-IDENTITY-HEADER", &header)],
+        ))
+        .await;
+    assert_eq!(reply.status, 200);
+    state.set(Behaviour::Fail {
+        code: Code::PermissionDenied,
+        message: "denied".into(),
+        detail: ErrorDetail {
+            reason: "NOT_ATTACHED".into(),
+            ..ErrorDetail::default()
+        },
+    });
+    assert_eq!(sandbox.get(&sandbox.user_path()).await.status, 403);
+    assert_eq!(
+        sandbox
+            .get("/guess/providers/demo-agent/token")
+            .await
+            .status,
+        404
+    );
+    drop(gateway);
+    assert_eq!(sandbox.get(&sandbox.app_path()).await.status, 503);
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("token served"), "nothing was captured");
+    assert_absent(&logs, "sandbox credential", CREDENTIAL);
+    assert_absent(&logs, "token", TOKEN);
+    let secret = sandbox.app_path().split('/').nth(1).unwrap().to_owned();
+    assert_absent(&logs, "path secret", &secret);
+    assert_absent(&logs, "identity header", &header);
+}

@@ -1,0 +1,209 @@
+//! Unmodified Azure SDKs (Python azure-identity and msal, JS @azure/identity) get the agent's token
+//! through the resolver's managed-identity endpoint, launched exactly as `agentmint sandbox -- CMD`
+//! launches an agent. The fake gateway returns unsigned JWTs with the claims a real gateway's
+//! tokens carry; the check scripts in tests/interop/sdk/ decode them and compare.
+//!
+//! Gated on the SDKs being installed: `eval "$(tests/interop/sdk/setup.sh)"` sets
+//! `AGENTMINT_INTEROP_PYTHON` and `AGENTMINT_INTEROP_NODE_DIR`; without them each test prints
+//! "skipped: ..." and passes.
+
+mod common;
+
+use std::time::Duration;
+
+use agentmint_sandbox::ManagedIdentityMode;
+use agentmint_sandbox::launcher::{agent_env, run_agent};
+use common::{AGENT, Behaviour, FakeGateway, FakeState, Options, Sandbox};
+use serde_json::json;
+
+const TENANT: &str = "7a1d5c3e-0000-4000-8000-00000000aaaa";
+const AGENT_IDENTITY: &str = "2b9e4f10-0000-4000-8000-00000000bbbb";
+const AGENT_USER: &str = "5c0a7d21-0000-4000-8000-00000000cccc";
+const SCRIPTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/interop/sdk");
+
+fn jwts() -> Behaviour {
+    let exp = common::unix_now() + 3600;
+    let base = |idtyp: &str, oid: &str| {
+        json!({
+            "aud": "https://graph.microsoft.com",
+            "iss": format!("https://sts.windows.net/{TENANT}/"),
+            "appid": AGENT_IDENTITY,
+            "idtyp": idtyp,
+            "oid": oid,
+            "tid": TENANT,
+            "exp": exp,
+        })
+    };
+    Behaviour::Jwt {
+        app: base("app", AGENT_IDENTITY),
+        user: base("user", AGENT_USER),
+    }
+}
+
+/// Starts a gateway and a resolver in `mode`, runs `program args` as the agent with `expect` added
+/// to its environment, and returns its exit code and what the gateway saw.
+async fn run_check(
+    program: &str,
+    args: &[String],
+    mode: ManagedIdentityMode,
+    extra_env: &[(&str, &str)],
+) -> (u8, std::sync::Arc<FakeState>) {
+    let state = FakeState::new(jwts());
+    let gateway = FakeGateway::start(state.clone());
+    let mut options = Options::new(gateway.url());
+    options.managed_identity = mode;
+    options.timeout = Duration::from_secs(10);
+    let sandbox = Sandbox::start_with(options).await;
+    let mut env = agent_env(std::env::vars(), &sandbox.urls);
+    env.extend(
+        extra_env
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned())),
+    );
+    let code = tokio::time::timeout(Duration::from_secs(120), run_agent(program, args, env))
+        .await
+        .expect("the check finishes")
+        .expect("the check starts");
+    (code, state)
+}
+
+fn app_mode() -> ManagedIdentityMode {
+    ManagedIdentityMode::AppOnly {
+        provider: AGENT.into(),
+    }
+}
+
+fn user_mode() -> ManagedIdentityMode {
+    ManagedIdentityMode::User {
+        provider: AGENT.into(),
+    }
+}
+
+fn python() -> Option<(String, Vec<String>)> {
+    match std::env::var("AGENTMINT_INTEROP_PYTHON") {
+        Ok(python) if !python.is_empty() => {
+            Some((python, vec![format!("{SCRIPTS}/azure_identity_check.py")]))
+        }
+        _ => {
+            println!(
+                "skipped: AGENTMINT_INTEROP_PYTHON is not set (eval \"$(tests/interop/sdk/setup.sh)\")"
+            );
+            None
+        }
+    }
+}
+
+fn node() -> Option<(String, Vec<String>, String)> {
+    match std::env::var("AGENTMINT_INTEROP_NODE_DIR") {
+        Ok(dir) if !dir.is_empty() => Some((
+            "node".to_owned(),
+            vec![format!("{SCRIPTS}/azure_identity_check.mjs")],
+            dir,
+        )),
+        _ => {
+            println!(
+                "skipped: AGENTMINT_INTEROP_NODE_DIR is not set (eval \"$(tests/interop/sdk/setup.sh)\")"
+            );
+            None
+        }
+    }
+}
+
+/// At most one gateway call per client: some SDKs share a token cache between credentials
+/// (msal-node's managed-identity cache is process-wide), so fewer is fine.
+fn assert_every_call_asked_for_graph(state: &FakeState, clients: usize) {
+    assert!(
+        (1..=clients).contains(&state.calls()),
+        "{} gateway calls for {clients} clients",
+        state.calls()
+    );
+    for request in state.requests.lock().unwrap().iter() {
+        assert_eq!(request.scopes, ["https://graph.microsoft.com/.default"]);
+    }
+}
+
+#[tokio::test]
+async fn python_sdks_get_the_agent_identitys_app_token() {
+    let Some((python, args)) = python() else {
+        return;
+    };
+    let expect = [
+        ("EXPECT_APPID", AGENT_IDENTITY),
+        ("EXPECT_IDTYP", "app"),
+        ("EXPECT_OID", AGENT_IDENTITY),
+    ];
+    let (code, state) = run_check(&python, &args, app_mode(), &expect).await;
+    assert_eq!(code, 0, "the Python check failed (its output is above)");
+    assert_every_call_asked_for_graph(&state, 3);
+}
+
+#[tokio::test]
+async fn python_sdks_get_the_agent_users_token_in_user_mode() {
+    let Some((python, args)) = python() else {
+        return;
+    };
+    let expect = [
+        ("EXPECT_APPID", AGENT_IDENTITY),
+        ("EXPECT_IDTYP", "user"),
+        ("EXPECT_OID", AGENT_USER),
+    ];
+    let (code, state) = run_check(&python, &args, user_mode(), &expect).await;
+    assert_eq!(code, 0, "the Python check failed (its output is above)");
+    assert_every_call_asked_for_graph(&state, 3);
+}
+
+#[tokio::test]
+async fn the_python_check_fails_on_the_wrong_identity() {
+    let Some((python, args)) = python() else {
+        return;
+    };
+    let expect = [("EXPECT_APPID", AGENT_IDENTITY), ("EXPECT_IDTYP", "user")];
+    let (code, _) = run_check(&python, &args, app_mode(), &expect).await;
+    assert_eq!(code, 1);
+}
+
+#[tokio::test]
+async fn js_sdk_gets_the_agent_identitys_app_token() {
+    let Some((node, args, dir)) = node() else {
+        return;
+    };
+    let expect = [
+        ("EXPECT_APPID", AGENT_IDENTITY),
+        ("EXPECT_IDTYP", "app"),
+        ("EXPECT_OID", AGENT_IDENTITY),
+        ("AGENTMINT_INTEROP_NODE_DIR", &dir),
+    ];
+    let (code, state) = run_check(&node, &args, app_mode(), &expect).await;
+    assert_eq!(code, 0, "the JS check failed (its output is above)");
+    assert_every_call_asked_for_graph(&state, 2);
+}
+
+#[tokio::test]
+async fn js_sdk_gets_the_agent_users_token_in_user_mode() {
+    let Some((node, args, dir)) = node() else {
+        return;
+    };
+    let expect = [
+        ("EXPECT_APPID", AGENT_IDENTITY),
+        ("EXPECT_IDTYP", "user"),
+        ("EXPECT_OID", AGENT_USER),
+        ("AGENTMINT_INTEROP_NODE_DIR", &dir),
+    ];
+    let (code, state) = run_check(&node, &args, user_mode(), &expect).await;
+    assert_eq!(code, 0, "the JS check failed (its output is above)");
+    assert_every_call_asked_for_graph(&state, 2);
+}
+
+#[tokio::test]
+async fn the_js_check_fails_on_the_wrong_identity() {
+    let Some((node, args, dir)) = node() else {
+        return;
+    };
+    let expect = [
+        ("EXPECT_APPID", "someone-else"),
+        ("EXPECT_IDTYP", "app"),
+        ("AGENTMINT_INTEROP_NODE_DIR", &dir),
+    ];
+    let (code, _) = run_check(&node, &args, app_mode(), &expect).await;
+    assert_eq!(code, 1);
+}
