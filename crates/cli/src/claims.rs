@@ -4,7 +4,17 @@ use serde_json::{Map, Value};
 
 /// The claims shown side by side by `demo` and `token`.
 pub const SHOWN: [&str; 11] = [
-    "aud", "iss", "appid", "azp", "oid", "idtyp", "tid", "scp", "roles", "xms_par_app_azp", "exp",
+    "aud",
+    "iss",
+    "appid",
+    "azp",
+    "oid",
+    "idtyp",
+    "tid",
+    "scp",
+    "roles",
+    "xms_par_app_azp",
+    "exp",
 ];
 
 /// Decodes a JWT's payload (no signature check: display only).
@@ -19,7 +29,11 @@ pub fn show(claims: &Map<String, Value>, name: &str) -> String {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| v.to_string())
+            })
             .collect::<Vec<_>>()
             .join(" "),
         Some(other) => other.to_string(),

@@ -10,7 +10,11 @@ pub fn init(filter: &str, json: bool) -> Result<(), String> {
         .with_writer(std::io::stderr)
         .with_target(true);
     let result = if json {
-        builder.json().flatten_event(true).with_current_span(true).try_init()
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init()
     } else {
         builder.try_init()
     };

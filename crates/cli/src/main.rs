@@ -50,7 +50,10 @@ fn main() -> std::process::ExitCode {
         eprintln!("agentmint: {err}");
         return std::process::ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("agentmint: cannot start the async runtime: {err}");

@@ -29,13 +29,24 @@ providers = ["nope"]
 "#,
     )
     .unwrap();
-    let (code, out, err) = support::run(&["config", "check", &support::path_str(&path)], &[], Duration::from_secs(20));
+    let (code, out, err) = support::run(
+        &["config", "check", &support::path_str(&path)],
+        &[],
+        Duration::from_secs(20),
+    );
     assert_eq!(code, 1, "{out}{err}");
     let file = support::path_str(&path);
-    for (line, needle) in [(3, "tenant"), (6, "colour"), (9, "missing.key"), (13, "credential_sha256"), (14, "nope")] {
+    for (line, needle) in [
+        (3, "tenant"),
+        (6, "colour"),
+        (9, "missing.key"),
+        (13, "credential_sha256"),
+        (14, "nope"),
+    ] {
         let prefix = format!("{file}:{line}:");
         assert!(
-            err.lines().any(|l| l.starts_with(&prefix) && l.contains(needle)),
+            err.lines()
+                .any(|l| l.starts_with(&prefix) && l.contains(needle)),
             "expected a diagnostic at line {line} about {needle}:\n{err}"
         );
     }
@@ -71,11 +82,23 @@ providers = ["a"]
 "#,
     )
     .unwrap();
-    let (code, _out, err) = support::run(&["config", "check", &support::path_str(&path)], &[], Duration::from_secs(20));
+    let (code, _out, err) = support::run(
+        &["config", "check", &support::path_str(&path)],
+        &[],
+        Duration::from_secs(20),
+    );
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("expired"), "{err}");
     let (code, _out, err) = support::run(
-        &["gateway", "--config", &support::path_str(&path), "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"],
+        &[
+            "gateway",
+            "--config",
+            &support::path_str(&path),
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ],
         &[],
         Duration::from_secs(20),
     );
@@ -86,7 +109,10 @@ providers = ["a"]
 #[test]
 fn example_config_is_structurally_valid() {
     // The example's files do not exist here, so check it the way `parse` does without file checks.
-    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/gateway.example.toml");
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../config/gateway.example.toml"
+    );
     let source = std::fs::read_to_string(example).unwrap();
     let result = agentmint_config::parse(
         &source,
@@ -94,5 +120,9 @@ fn example_config_is_structurally_valid() {
         &|_| None,
         &agentmint_config::ParseOptions { check_files: false },
     );
-    assert!(result.is_ok(), "{}", result.err().map(|d| d.to_string()).unwrap_or_default());
+    assert!(
+        result.is_ok(),
+        "{}",
+        result.err().map(|d| d.to_string()).unwrap_or_default()
+    );
 }

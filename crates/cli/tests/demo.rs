@@ -17,7 +17,13 @@ fn demo_fetches_both_token_kinds_and_exits_zero() {
 #[test]
 fn demo_runs_the_given_command_as_the_agent_and_exits_with_its_status() {
     let (code, out, err) = support::run(
-        &["demo", "--", "sh", "-c", "test -n \"$AGENTMINT_TOKEN_URL\" && test -n \"$AGENTMINT_EMULATOR_URL\" && exit 7"],
+        &[
+            "demo",
+            "--",
+            "sh",
+            "-c",
+            "test -n \"$AGENTMINT_TOKEN_URL\" && test -n \"$AGENTMINT_EMULATOR_URL\" && exit 7",
+        ],
         &[],
         Duration::from_secs(120),
     );
@@ -28,11 +34,21 @@ fn demo_runs_the_given_command_as_the_agent_and_exits_with_its_status() {
 fn demo_agent_environment_carries_token_urls_and_no_credentials() {
     let (code, out, err) = support::run(
         &["demo", "--", "env"],
-        &[("AZURE_CLIENT_SECRET", "leaked-secret-value"), ("AZURE_FEDERATED_TOKEN_FILE", "/tmp/x")],
+        &[
+            ("AZURE_CLIENT_SECRET", "leaked-secret-value"),
+            ("AZURE_FEDERATED_TOKEN_FILE", "/tmp/x"),
+        ],
         Duration::from_secs(120),
     );
     assert_eq!(code, 0, "{err}");
-    for var in ["AGENTMINT_TOKEN_URL=", "AGENTMINT_USER_TOKEN_URL=", "IDENTITY_ENDPOINT=", "IDENTITY_HEADER=", "OPENSHELL_MICROSOFT_AGENT_S2S_TOKEN_URL=", "A365_TOKEN_PROVIDER_URL="] {
+    for var in [
+        "AGENTMINT_TOKEN_URL=",
+        "AGENTMINT_USER_TOKEN_URL=",
+        "IDENTITY_ENDPOINT=",
+        "IDENTITY_HEADER=",
+        "OPENSHELL_MICROSOFT_AGENT_S2S_TOKEN_URL=",
+        "A365_TOKEN_PROVIDER_URL=",
+    ] {
         assert!(out.contains(var), "{var} missing:\n{out}");
     }
     assert!(!out.contains("leaked-secret-value"), "{out}");

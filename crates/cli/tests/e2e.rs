@@ -72,7 +72,13 @@ async fn user_token_for_a_provider_without_agent_user_is_a_precondition_failure(
     let stack = Stack::start(StackOptions::default());
     let (status, body) = get(&stack.url("agent-nouser", "user-token"), USER_SCOPE).await;
     assert_eq!(status, 409, "{body}");
-    assert!(body["error_description"].as_str().unwrap_or("").contains("agent user"), "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap_or("")
+            .contains("agent user"),
+        "{body}"
+    );
     let stats = stack.emulator_stats().await;
     assert_eq!(stats["total"], 0, "no upstream call: {stats}");
 }
@@ -83,30 +89,62 @@ async fn fic_mismatch_surfaces_as_aadsts70021_in_gateway_log_and_sandbox_error()
     let stack = Stack::start(StackOptions::default());
     let config = std::fs::read_to_string(&stack.config_path).unwrap();
     let broken = config.replace(
-        &format!("client_id = \"{}\"\n[provider.scopes]", stack.world.mi_client_id),
-        &format!("client_id = \"{}\"\n[provider.scopes]", stack.world.stray_mi_client_id),
+        &format!(
+            "client_id = \"{}\"\n[provider.scopes]",
+            stack.world.mi_client_id
+        ),
+        &format!(
+            "client_id = \"{}\"\n[provider.scopes]",
+            stack.world.stray_mi_client_id
+        ),
     );
     assert_ne!(config, broken);
     std::fs::write(&stack.config_path, broken).unwrap();
-    assert!(stack.gateway.wait_for_output("config reloaded", Duration::from_secs(10)), "{}", stack.gateway.output());
+    assert!(
+        stack
+            .gateway
+            .wait_for_output("config reloaded", Duration::from_secs(10)),
+        "{}",
+        stack.gateway.output()
+    );
 
     let (status, body) = get(&stack.url("bot", "token"), GRAPH_DEFAULT).await;
-    assert!(status == 424 || status == 400 || status == 409 || status == 502 || status == 403, "status {status}: {body}");
+    assert!(
+        status == 424 || status == 400 || status == 409 || status == 502 || status == 403,
+        "status {status}: {body}"
+    );
     assert_eq!(body["aadsts"], "AADSTS70021", "{body}");
-    assert!(!body["correlation_id"].as_str().unwrap_or("").is_empty(), "{body}");
+    assert!(
+        !body["correlation_id"].as_str().unwrap_or("").is_empty(),
+        "{body}"
+    );
     let log = stack.gateway.output();
-    assert!(log.contains("AADSTS70021"), "gateway log names the code:\n{log}");
+    assert!(
+        log.contains("AADSTS70021"),
+        "gateway log names the code:\n{log}"
+    );
     assert!(log.contains("WARN"), "{log}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unknown_sandbox_credential_is_refused_without_upstream_calls() {
-    let stack = Stack::start(StackOptions { sandbox_providers: None, ..Default::default() });
+    let stack = Stack::start(StackOptions {
+        sandbox_providers: None,
+        ..Default::default()
+    });
     let dir = support::tempdir();
     let bad = dir.path().join("bad.credential");
     std::fs::write(&bad, "not-a-known-credential").unwrap();
     let (code, _out, err) = support::run(
-        &["token", "--gateway", &stack.gateway_url, "--credential-file", &support::path_str(&bad), "--provider", "agent"],
+        &[
+            "token",
+            "--gateway",
+            &stack.gateway_url,
+            "--credential-file",
+            &support::path_str(&bad),
+            "--provider",
+            "agent",
+        ],
         &[],
         Duration::from_secs(20),
     );
@@ -117,9 +155,22 @@ async fn unknown_sandbox_credential_is_refused_without_upstream_calls() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn token_command_prints_claims_not_the_token() {
-    let stack = Stack::start(StackOptions { sandbox_providers: None, ..Default::default() });
+    let stack = Stack::start(StackOptions {
+        sandbox_providers: None,
+        ..Default::default()
+    });
     let (code, out, err) = support::run(
-        &["token", "--gateway", &stack.gateway_url, "--credential-file", &support::path_str(&stack.credential_path), "--provider", "agent", "--kind", "user"],
+        &[
+            "token",
+            "--gateway",
+            &stack.gateway_url,
+            "--credential-file",
+            &support::path_str(&stack.credential_path),
+            "--provider",
+            "agent",
+            "--kind",
+            "user",
+        ],
         &[],
         Duration::from_secs(20),
     );
@@ -141,8 +192,20 @@ async fn metrics_count_mints_and_upstream_requests() {
         .text()
         .await
         .unwrap();
-    assert!(metrics.contains("agentmint_mints_total{provider=\"agent\",kind=\"app_only\",result=\"ok\"} 1"), "{metrics}");
-    assert!(metrics.contains("agentmint_upstream_requests_total{hop=\"blueprint\",status=\"200\"} 1"), "{metrics}");
-    let ready = Stack::http().get(format!("{}/readyz", stack.admin_url)).send().await.unwrap();
+    assert!(
+        metrics.contains(
+            "agentmint_mints_total{provider=\"agent\",kind=\"app_only\",result=\"ok\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("agentmint_upstream_requests_total{hop=\"blueprint\",status=\"200\"} 1"),
+        "{metrics}"
+    );
+    let ready = Stack::http()
+        .get(format!("{}/readyz", stack.admin_url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status().as_u16(), 200);
 }

@@ -9,11 +9,24 @@ use std::time::Duration;
 use support::interop::interop;
 use support::stack::{Stack, StackOptions};
 
-fn sandbox_run(stack: &Stack, mode: &str, command: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+fn sandbox_run(
+    stack: &Stack,
+    mode: &str,
+    command: &[&str],
+    env: &[(&str, &str)],
+) -> (i32, String, String) {
     let credential = support::path_str(&stack.credential_path);
     let mut args = vec![
-        "sandbox", "--gateway", &stack.gateway_url, "--credential-file", &credential,
-        "--provider", "agent", "--managed-identity", mode, "--",
+        "sandbox",
+        "--gateway",
+        &stack.gateway_url,
+        "--credential-file",
+        &credential,
+        "--provider",
+        "agent",
+        "--managed-identity",
+        mode,
+        "--",
     ];
     args.extend_from_slice(command);
     support::run(&args, env, Duration::from_secs(120))
@@ -22,13 +35,19 @@ fn sandbox_run(stack: &Stack, mode: &str, command: &[&str], env: &[(&str, &str)]
 #[test]
 fn python_azure_identity_gets_the_agent_identitys_app_token() {
     let i = interop();
-    let stack = Stack::start(StackOptions { sandbox_providers: None, ..Default::default() });
+    let stack = Stack::start(StackOptions {
+        sandbox_providers: None,
+        ..Default::default()
+    });
     let script = i.root.join("tests/interop/sdk/azure_identity_check.py");
     let (code, out, err) = sandbox_run(
         &stack,
         "app",
         &[i.python.to_str().unwrap(), script.to_str().unwrap()],
-        &[("EXPECT_APPID", &stack.world.agent_identity_app_id), ("EXPECT_IDTYP", "app")],
+        &[
+            ("EXPECT_APPID", &stack.world.agent_identity_app_id),
+            ("EXPECT_IDTYP", "app"),
+        ],
     );
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
 }
@@ -36,7 +55,10 @@ fn python_azure_identity_gets_the_agent_identitys_app_token() {
 #[test]
 fn python_azure_identity_gets_the_agent_users_token_in_user_mode() {
     let i = interop();
-    let stack = Stack::start(StackOptions { sandbox_providers: None, ..Default::default() });
+    let stack = Stack::start(StackOptions {
+        sandbox_providers: None,
+        ..Default::default()
+    });
     let script = i.root.join("tests/interop/sdk/azure_identity_check.py");
     let (code, out, err) = sandbox_run(
         &stack,
@@ -46,7 +68,10 @@ fn python_azure_identity_gets_the_agent_users_token_in_user_mode() {
             ("EXPECT_APPID", &stack.world.agent_identity_app_id),
             ("EXPECT_IDTYP", "user"),
             ("EXPECT_OID", &stack.world.agent_user_object_id),
-            ("AGENTMINT_CHECK_SCOPE", "https://graph.microsoft.com/User.Read"),
+            (
+                "AGENTMINT_CHECK_SCOPE",
+                "https://graph.microsoft.com/User.Read",
+            ),
         ],
     );
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
@@ -55,8 +80,14 @@ fn python_azure_identity_gets_the_agent_users_token_in_user_mode() {
 #[test]
 fn js_azure_identity_gets_the_agent_identitys_app_token() {
     let i = interop();
-    let node_dir = i.node_dir.as_ref().expect("npm is needed for the JS interop test");
-    let stack = Stack::start(StackOptions { sandbox_providers: None, ..Default::default() });
+    let node_dir = i
+        .node_dir
+        .as_ref()
+        .expect("npm is needed for the JS interop test");
+    let stack = Stack::start(StackOptions {
+        sandbox_providers: None,
+        ..Default::default()
+    });
     let script = i.root.join("tests/interop/sdk/azure_identity_check.mjs");
     let node_path = node_dir.join("node_modules");
     let (code, out, err) = sandbox_run(

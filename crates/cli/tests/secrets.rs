@@ -24,7 +24,10 @@ fn assert_no_leak(haystack_name: &str, haystack: &str, secrets: &[(String, Strin
     for (name, secret) in secrets {
         for i in 0..secret.len().saturating_sub(WINDOW - 1) {
             if let Some(w) = secret.get(i..i + WINDOW) {
-                assert!(!seen.contains(w), "{haystack_name} contains 8 characters of {name} at offset {i}");
+                assert!(
+                    !seen.contains(w),
+                    "{haystack_name} contains 8 characters of {name} at offset {i}"
+                );
             }
         }
     }
@@ -41,11 +44,17 @@ fn pem_body(pem: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn trace_logs_metrics_and_errors_carry_no_secret() {
-    let stack = Stack::start(StackOptions { log: "trace", ..Default::default() });
+    let stack = Stack::start(StackOptions {
+        log: "trace",
+        ..Default::default()
+    });
     let http = Stack::http();
     let mut secrets: Vec<(String, String)> = vec![
         ("sandbox credential".into(), stack.credential.clone()),
-        ("blueprint key".into(), pem_body(&std::fs::read_to_string(&stack.world.blueprint_key_path).unwrap())),
+        (
+            "blueprint key".into(),
+            pem_body(&std::fs::read_to_string(&stack.world.blueprint_key_path).unwrap()),
+        ),
     ];
     let mut bodies = String::new();
     for (provider, kind, scope) in [
@@ -68,7 +77,9 @@ async fn trace_logs_metrics_and_errors_carry_no_secret() {
     }
     // Failures too: a scope outside the allowlist, and a missing Metadata header.
     for request in [
-        http.get(stack.url("agent", "token")).query(&[("scope", "https://evil.example/.default")]).header("Metadata", "true"),
+        http.get(stack.url("agent", "token"))
+            .query(&[("scope", "https://evil.example/.default")])
+            .header("Metadata", "true"),
         http.get(stack.url("agent", "token")),
     ] {
         let response = request.send().await.unwrap();
@@ -79,23 +90,46 @@ async fn trace_logs_metrics_and_errors_carry_no_secret() {
     let issued: serde_json::Value = {
         let client = reqwest::Client::builder()
             .no_proxy()
-            .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(&stack.ca_path).unwrap()).unwrap())
+            .add_root_certificate(
+                reqwest::Certificate::from_pem(&std::fs::read(&stack.ca_path).unwrap()).unwrap(),
+            )
             .build()
             .unwrap();
-        client.get(format!("{}/_emulator/issued", stack.emulator_url)).send().await.unwrap().json().await.unwrap()
+        client
+            .get(format!("{}/_emulator/issued", stack.emulator_url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     };
     let issued = issued["tokens"].as_array().expect("issued tokens");
-    assert!(issued.len() >= 6, "T1, T2, app, user, MI, bot tokens: {}", issued.len());
+    assert!(
+        issued.len() >= 6,
+        "T1, T2, app, user, MI, bot tokens: {}",
+        issued.len()
+    );
     for token in issued {
         for part in jwt_secret_parts(token.as_str().unwrap()) {
             secrets.push(("an issued token or assertion".into(), part));
         }
     }
-    let metrics = http.get(format!("{}/metrics", stack.admin_url)).send().await.unwrap().text().await.unwrap();
+    let metrics = http
+        .get(format!("{}/metrics", stack.admin_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
 
     let gateway_log = stack.gateway.output();
     let sandbox_log = stack.sandbox.as_ref().unwrap().output();
-    assert!(gateway_log.contains("TRACE") || gateway_log.contains("DEBUG"), "trace logging is on");
+    assert!(
+        gateway_log.contains("TRACE") || gateway_log.contains("DEBUG"),
+        "trace logging is on"
+    );
     assert_no_leak("gateway log", &gateway_log, &secrets);
     assert_no_leak("sandbox log", &sandbox_log, &secrets);
     assert_no_leak("metrics", &metrics, &secrets);

@@ -33,7 +33,10 @@ async fn readyz(State(state): State<Arc<GatewayState>>) -> impl IntoResponse {
 async fn metrics(State(state): State<Arc<GatewayState>>) -> impl IntoResponse {
     let body = state.metrics.render(&state.caches.stats());
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         body,
     )
 }

@@ -20,4 +20,4 @@ pub mod state;
 pub mod status;
 
 pub use server::{BuildError, GatewayOptions, build, serve, spawn_reload_watcher};
-pub use state::GatewayState;
+pub use state::{Env, GatewayState};

@@ -120,14 +120,43 @@ impl Metrics {
     }
 }
 
+/// A metric family of per-hop cache counters: name, help text, and the counter it reads.
+type CacheFamily = (
+    &'static str,
+    &'static str,
+    fn(&agentmint_cache::HopStats) -> u64,
+);
+
 fn render_cache(out: &mut String, cache: &CacheStats) {
-    let families: [(&str, &str, fn(&agentmint_cache::HopStats) -> u64); 6] = [
-        ("agentmint_cache_hits_total", "Cache hits by hop.", |s| s.hits),
-        ("agentmint_cache_misses_total", "Cache misses by hop.", |s| s.misses),
-        ("agentmint_cache_waits_total", "Callers that waited on an upstream call, by hop.", |s| s.waits),
-        ("agentmint_refreshes_total", "Successful background refreshes by hop.", |s| s.refreshes_ok),
-        ("agentmint_refresh_failures_total", "Failed background refreshes by hop.", |s| s.refreshes_failed),
-        ("agentmint_cache_evictions_total", "Cache evictions by hop.", |s| s.evictions),
+    let families: [CacheFamily; 6] = [
+        ("agentmint_cache_hits_total", "Cache hits by hop.", |s| {
+            s.hits
+        }),
+        (
+            "agentmint_cache_misses_total",
+            "Cache misses by hop.",
+            |s| s.misses,
+        ),
+        (
+            "agentmint_cache_waits_total",
+            "Callers that waited on an upstream call, by hop.",
+            |s| s.waits,
+        ),
+        (
+            "agentmint_refreshes_total",
+            "Successful background refreshes by hop.",
+            |s| s.refreshes_ok,
+        ),
+        (
+            "agentmint_refresh_failures_total",
+            "Failed background refreshes by hop.",
+            |s| s.refreshes_failed,
+        ),
+        (
+            "agentmint_cache_evictions_total",
+            "Cache evictions by hop.",
+            |s| s.evictions,
+        ),
     ];
     for (name, help, get) in families {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
@@ -140,12 +169,22 @@ fn render_cache(out: &mut String, cache: &CacheStats) {
         "# HELP agentmint_cache_entries Cached tokens by hop.\n# TYPE agentmint_cache_entries gauge"
     );
     for hop in Hop::ALL {
-        let _ = writeln!(out, "agentmint_cache_entries{{hop=\"{hop}\"}} {}", cache.hop(hop).entries);
+        let _ = writeln!(
+            out,
+            "agentmint_cache_entries{{hop=\"{hop}\"}} {}",
+            cache.hop(hop).entries
+        );
     }
 }
 
 impl UpstreamObserver for Metrics {
-    fn on_attempt(&self, hop: Hop, status: Option<u16>, elapsed: Duration, _error: Option<&EntraError>) {
+    fn on_attempt(
+        &self,
+        hop: Hop,
+        status: Option<u16>,
+        elapsed: Duration,
+        _error: Option<&EntraError>,
+    ) {
         let status = status.map(|s| s.to_string()).unwrap_or_else(|| "0".into());
         let secs = elapsed.as_secs_f64();
         self.with(|m| {

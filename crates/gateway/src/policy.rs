@@ -93,13 +93,25 @@ mod tests {
     #[test]
     fn scopes_are_not_matched_by_prefix_or_case() {
         let p = policy(&["https://graph.microsoft.com/Mail.Read"], &[]);
-        assert!(p.resolve(&["https://graph.microsoft.com/mail.read".into()]).is_err());
-        assert!(p.resolve(&["https://graph.microsoft.com/Mail".into()]).is_err());
+        assert!(
+            p.resolve(&["https://graph.microsoft.com/mail.read".into()])
+                .is_err()
+        );
+        assert!(
+            p.resolve(&["https://graph.microsoft.com/Mail".into()])
+                .is_err()
+        );
     }
 
     #[test]
     fn missing_default_and_missing_kind_are_distinct_errors() {
-        assert_eq!(policy(&["a"], &[]).resolve(&[]), Err(PolicyError::NoDefault));
-        assert_eq!(KindPolicy::default().resolve(&["a".into()]), Err(PolicyError::NothingAllowed));
+        assert_eq!(
+            policy(&["a"], &[]).resolve(&[]),
+            Err(PolicyError::NoDefault)
+        );
+        assert_eq!(
+            KindPolicy::default().resolve(&["a".into()]),
+            Err(PolicyError::NothingAllowed)
+        );
     }
 }

@@ -43,7 +43,10 @@ impl ProviderEntry {
     pub fn clients(&self) -> Vec<(String, String)> {
         match &self.target {
             Target::Agent { agent, .. } => vec![
-                (agent.authority.tenant.clone(), agent.blueprint_client_id.clone()),
+                (
+                    agent.authority.tenant.clone(),
+                    agent.blueprint_client_id.clone(),
+                ),
                 (
                     agent.authority.tenant.clone(),
                     agent.agent_identity_client_id.clone(),
@@ -109,12 +112,15 @@ impl Registry {
         let sandboxes: Vec<SandboxEntry> = cfg
             .sandboxes
             .iter()
-            .map(|s| SandboxEntry {
-                identity: SandboxIdentity {
-                    name: s.name.clone(),
-                    credential_sha256: s.credential_sha256(),
-                },
-                providers: s.providers.iter().cloned().collect(),
+            // A credential file that was not read authenticates nobody (`load` never yields one).
+            .filter_map(|s| {
+                Some(SandboxEntry {
+                    identity: SandboxIdentity {
+                        name: s.name.clone(),
+                        credential_sha256: s.credential_sha256()?,
+                    },
+                    providers: s.providers.iter().cloned().collect(),
+                })
             })
             .collect();
         let identities = sandboxes.iter().map(|s| s.identity.clone()).collect();
@@ -128,11 +134,8 @@ impl Registry {
     /// The (tenant, client id) pairs used only by providers that changed or disappeared between
     /// `self` (old) and `next`: their cached tokens should stop being refreshed.
     pub fn retired_clients(&self, next: &Registry) -> HashSet<(String, String)> {
-        let kept: HashSet<(String, String)> = next
-            .providers
-            .values()
-            .flat_map(|p| p.clients())
-            .collect();
+        let kept: HashSet<(String, String)> =
+            next.providers.values().flat_map(|p| p.clients()).collect();
         self.providers
             .iter()
             .filter(|(name, old)| {

@@ -21,7 +21,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 use crate::metrics::Metrics;
 use crate::registry::{Registry, RegistryError};
 use crate::service::Broker;
-use crate::state::GatewayState;
+use crate::state::{Env, GatewayState};
 
 /// How to build a gateway.
 pub struct GatewayOptions {
@@ -31,7 +31,7 @@ pub struct GatewayOptions {
     /// The file to re-read on reload; `None` disables reloading.
     pub config_path: Option<PathBuf>,
     /// The environment as the gateway sees it (injected so tests never touch the process env).
-    pub env: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    pub env: Env,
 }
 
 /// Why the gateway could not be built.
@@ -92,9 +92,7 @@ pub async fn serve(
     });
 
     let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_serving::<TokenBrokerServer<Broker>>()
-        .await;
+    health.set_serving::<TokenBrokerServer<Broker>>().await;
     let result = tonic::transport::Server::builder()
         .timeout(Duration::from_secs(60))
         .add_service(health_service)
@@ -110,7 +108,10 @@ pub async fn serve(
 
 /// Re-reads the config file whenever its contents change (polled), in addition to explicit reloads
 /// (SIGHUP in the CLI). A broken file is reported once per distinct content and never swapped in.
-pub fn spawn_reload_watcher(state: Arc<GatewayState>, every: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn_reload_watcher(
+    state: Arc<GatewayState>,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let Some(path) = state.config_path.clone() else {
             return;

@@ -43,20 +43,19 @@ impl TokenBroker for Broker {
             .metadata()
             .get("authorization")
             .map(|v| v.as_bytes());
-        let sandbox = match auth::bearer(presented)
-            .and_then(|c| auth::identify(c, &registry.identities))
-        {
-            Ok(i) => &registry.sandboxes[i],
-            Err(err) => {
-                warn!(error = %err, "sandbox authentication failed");
-                self.state.metrics.mint("", "unknown", "unauthenticated");
-                return Err(status::local(
-                    Code::Unauthenticated,
-                    "UNAUTHENTICATED",
-                    err.to_string(),
-                ));
-            }
-        };
+        let sandbox =
+            match auth::bearer(presented).and_then(|c| auth::identify(c, &registry.identities)) {
+                Ok(i) => &registry.sandboxes[i],
+                Err(err) => {
+                    warn!(error = %err, "sandbox authentication failed");
+                    self.state.metrics.mint("", "unknown", "unauthenticated");
+                    return Err(status::local(
+                        Code::Unauthenticated,
+                        "UNAUTHENTICATED",
+                        err.to_string(),
+                    ));
+                }
+            };
         let sandbox_name = sandbox.identity.name.as_str();
         let req = request.into_inner();
         let kind = TokenKind::try_from(req.kind).unwrap_or(TokenKind::Unspecified);
@@ -139,9 +138,13 @@ impl TokenBroker for Broker {
                 (Target::Agent { agent, .. }, TokenKind::AppOnly) => {
                     chain.app_only_token(agent, &scopes).await
                 }
-                (Target::Agent { agent, user: Some(user) }, TokenKind::UserPrincipal) => {
-                    chain.agent_user_token(agent, user, &scopes).await
-                }
+                (
+                    Target::Agent {
+                        agent,
+                        user: Some(user),
+                    },
+                    TokenKind::UserPrincipal,
+                ) => chain.agent_user_token(agent, user, &scopes).await,
                 (Target::App { app }, _) => chain.app_registration_token(app, &scopes).await,
                 (Target::Agent { user: None, .. }, _) | (_, TokenKind::Unspecified) => {
                     unreachable!("refused above")

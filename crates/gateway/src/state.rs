@@ -21,6 +21,9 @@ pub enum ReloadError {
     Registry(#[from] RegistryError),
 }
 
+/// The environment as the gateway sees it: injected, so tests never touch the process env.
+pub type Env = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// Everything a request needs.
 pub struct GatewayState {
     registry: RwLock<Arc<Registry>>,
@@ -30,7 +33,7 @@ pub struct GatewayState {
     pub clock: Arc<dyn Clock>,
     pub config_path: Option<PathBuf>,
     ready: AtomicBool,
-    env: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    env: Env,
 }
 
 impl GatewayState {
@@ -41,7 +44,7 @@ impl GatewayState {
         metrics: Arc<Metrics>,
         clock: Arc<dyn Clock>,
         config_path: Option<PathBuf>,
-        env: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+        env: Env,
     ) -> Self {
         Self {
             registry: RwLock::new(Arc::new(registry)),

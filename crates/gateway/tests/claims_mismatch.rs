@@ -18,8 +18,14 @@ const APP: &str = "22222222-2222-2222-2222-222222222222";
 const MI_APPID: &str = "33333333-3333-3333-3333-333333333333";
 
 fn unsigned_jwt(claims: serde_json::Value) -> String {
-    let b64 = |v: &serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-    format!("{}.{}.c2ln", b64(&serde_json::json!({"alg":"RS256","typ":"JWT"})), b64(&claims))
+    let b64 = |v: &serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    format!(
+        "{}.{}.c2ln",
+        b64(&serde_json::json!({"alg":"RS256","typ":"JWT"})),
+        b64(&claims)
+    )
 }
 
 #[tokio::test]
@@ -76,18 +82,33 @@ providers = ["bot"]
     .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(agentmint_gateway::serve(state, listener, None, std::future::pending()));
+    tokio::spawn(agentmint_gateway::serve(
+        state,
+        listener,
+        None,
+        std::future::pending(),
+    ));
     let mut client = TokenBrokerClient::connect(url).await.unwrap();
     let mut request = tonic::Request::new(MintTokenRequest {
         provider: "bot".into(),
         kind: TokenKind::AppOnly as i32,
         scopes: vec!["https://graph.microsoft.com/.default".into()],
     });
-    request.metadata_mut().insert("authorization", format!("Bearer {credential}").parse().unwrap());
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {credential}").parse().unwrap(),
+    );
     let err = client.mint_token(request).await.unwrap_err();
     let detail = ErrorDetail::decode(err.details()).unwrap();
     assert_eq!(detail.reason, "CLAIMS_MISMATCH");
     assert!(err.message().contains("appid"), "{}", err.message());
-    assert!(err.message().contains(MI_APPID) && err.message().contains(APP), "{}", err.message());
-    assert!(!err.message().contains("eyJ"), "no token fragment in the error");
+    assert!(
+        err.message().contains(MI_APPID) && err.message().contains(APP),
+        "{}",
+        err.message()
+    );
+    assert!(
+        !err.message().contains("eyJ"),
+        "no token fragment in the error"
+    );
 }

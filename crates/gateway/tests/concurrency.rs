@@ -17,7 +17,14 @@ async fn a_thousand_concurrent_cold_requests_make_one_upstream_request_per_hop()
     for _ in 0..1000 {
         let mut client = client.clone();
         tasks.push(tokio::spawn(async move {
-            mint(&mut client, CRED_A, "agent", TokenKind::UserPrincipal, &[USER_READ]).await
+            mint(
+                &mut client,
+                CRED_A,
+                "agent",
+                TokenKind::UserPrincipal,
+                &[USER_READ],
+            )
+            .await
         }));
     }
     let mut tokens = std::collections::HashSet::new();
@@ -38,11 +45,29 @@ async fn concurrent_requests_from_two_sandboxes_get_their_own_providers_tokens()
     let mut tasks = Vec::new();
     for i in 0..200 {
         let mut client = client.clone();
-        let (cred, provider) = if i % 2 == 0 { (CRED_A, "agent") } else { (CRED_B, "second") };
-        let kind = if i % 4 < 2 { TokenKind::AppOnly } else { TokenKind::UserPrincipal };
-        let scope = if kind == TokenKind::AppOnly { GRAPH } else { USER_READ };
+        let (cred, provider) = if i % 2 == 0 {
+            (CRED_A, "agent")
+        } else {
+            (CRED_B, "second")
+        };
+        let kind = if i % 4 < 2 {
+            TokenKind::AppOnly
+        } else {
+            TokenKind::UserPrincipal
+        };
+        let scope = if kind == TokenKind::AppOnly {
+            GRAPH
+        } else {
+            USER_READ
+        };
         tasks.push(tokio::spawn(async move {
-            (provider, kind, mint(&mut client, cred, provider, kind, &[scope]).await.unwrap())
+            (
+                provider,
+                kind,
+                mint(&mut client, cred, provider, kind, &[scope])
+                    .await
+                    .unwrap(),
+            )
         }));
     }
     for t in tasks {
@@ -51,7 +76,10 @@ async fn concurrent_requests_from_two_sandboxes_get_their_own_providers_tokens()
         let (ai, user_oid) = if provider == "agent" {
             (&w.agent_identity_app_id, &w.agent_user_object_id)
         } else {
-            (&w.second_agent_identity_app_id, &w.second_agent_user_object_id)
+            (
+                &w.second_agent_identity_app_id,
+                &w.second_agent_user_object_id,
+            )
         };
         assert_eq!(c["tid"], w.tenant_id.as_str());
         let app = c.get("appid").or_else(|| c.get("azp")).unwrap();
@@ -68,7 +96,10 @@ async fn concurrent_requests_from_two_sandboxes_get_their_own_providers_tokens()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiters_on_a_failing_call_all_get_the_error_and_the_next_request_tries_again() {
     let h = Harness::start_with(Options {
-        knobs: Knobs { fail_fraction: 1.0, ..Knobs::default() },
+        knobs: Knobs {
+            fail_fraction: 1.0,
+            ..Knobs::default()
+        },
         ..Options::default()
     })
     .await;
@@ -85,19 +116,32 @@ async fn waiters_on_a_failing_call_all_get_the_error_and_the_next_request_tries_
         }));
     }
     for t in tasks {
-        let err = t.await.unwrap().expect("answered before the deadline").unwrap_err();
+        let err = t
+            .await
+            .unwrap()
+            .expect("answered before the deadline")
+            .unwrap_err();
         assert_eq!(err.code(), Code::Unavailable);
         assert!(detail(&err).retryable);
     }
     let failed_attempts = h.emulator.stats().total();
     assert!(failed_attempts >= 1);
     // Bounded: the retries of one flight, not one per waiter.
-    assert!(failed_attempts <= 5, "{failed_attempts} upstream attempts for 50 waiters");
+    assert!(
+        failed_attempts <= 5,
+        "{failed_attempts} upstream attempts for 50 waiters"
+    );
 
-    let mut knobs = Knobs::default();
-    knobs.fail_fraction = 0.0;
-    h.emulator.set_knobs(knobs);
+    h.emulator.set_knobs(Knobs {
+        fail_fraction: 0.0,
+        ..Knobs::default()
+    });
     let mut client = h.client().await;
-    let ok = mint(&mut client, CRED_A, "agent", TokenKind::AppOnly, &[GRAPH]).await.unwrap();
-    assert!(!ok.cache_hit, "the error was not cached; a fresh attempt succeeded");
+    let ok = mint(&mut client, CRED_A, "agent", TokenKind::AppOnly, &[GRAPH])
+        .await
+        .unwrap();
+    assert!(
+        !ok.cache_hit,
+        "the error was not cached; a fresh attempt succeeded"
+    );
 }

@@ -11,7 +11,9 @@ use tonic::Code;
 async fn a_broken_reload_keeps_the_old_config_serving_and_reports_file_and_line() {
     let h = Harness::start().await;
     let mut client = h.client().await;
-    mint(&mut client, CRED_A, "agent", TokenKind::AppOnly, &[GRAPH]).await.unwrap();
+    mint(&mut client, CRED_A, "agent", TokenKind::AppOnly, &[GRAPH])
+        .await
+        .unwrap();
 
     let good = std::fs::read_to_string(&h.config_path).unwrap();
     std::fs::write(&h.config_path, format!("{good}\n[[provider]]\nname = \n")).unwrap();
@@ -19,7 +21,9 @@ async fn a_broken_reload_keeps_the_old_config_serving_and_reports_file_and_line(
     let prefix = format!("{}:", path(&h.config_path));
     assert!(err.contains(&prefix), "names file:line: {err}");
 
-    let again = mint(&mut client, CRED_A, "agent", TokenKind::AppOnly, &[GRAPH]).await.unwrap();
+    let again = mint(&mut client, CRED_A, "agent", TokenKind::AppOnly, &[GRAPH])
+        .await
+        .unwrap();
     assert!(again.cache_hit, "the old config and its cache keep serving");
 }
 
@@ -27,33 +31,56 @@ async fn a_broken_reload_keeps_the_old_config_serving_and_reports_file_and_line(
 async fn a_valid_reload_applies_new_attachments_and_keeps_unchanged_providers_tokens() {
     let h = Harness::start().await;
     let mut client = h.client().await;
-    let first = mint(&mut client, CRED_A, "agent", TokenKind::AppOnly, &[GRAPH]).await.unwrap();
-    mint(&mut client, CRED_A, "bot", TokenKind::AppOnly, &[GRAPH]).await.unwrap();
+    let first = mint(&mut client, CRED_A, "agent", TokenKind::AppOnly, &[GRAPH])
+        .await
+        .unwrap();
+    mint(&mut client, CRED_A, "bot", TokenKind::AppOnly, &[GRAPH])
+        .await
+        .unwrap();
     let upstream_before = h.upstream_total();
 
     // Detach the bot from sandbox A.
     let config = std::fs::read_to_string(&h.config_path).unwrap();
-    let detached = config.replace(r#"providers = ["agent", "bot"]"#, r#"providers = ["agent"]"#);
+    let detached = config.replace(
+        r#"providers = ["agent", "bot"]"#,
+        r#"providers = ["agent"]"#,
+    );
     assert_ne!(config, detached);
     std::fs::write(&h.config_path, detached).unwrap();
     h.state.reload().unwrap();
 
-    let err = mint(&mut client, CRED_A, "bot", TokenKind::AppOnly, &[GRAPH]).await.unwrap_err();
+    let err = mint(&mut client, CRED_A, "bot", TokenKind::AppOnly, &[GRAPH])
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
-    let again = mint(&mut client, CRED_A, "agent", TokenKind::AppOnly, &[GRAPH]).await.unwrap();
+    let again = mint(&mut client, CRED_A, "agent", TokenKind::AppOnly, &[GRAPH])
+        .await
+        .unwrap();
     assert!(again.cache_hit);
     assert_eq!(again.access_token, first.access_token);
-    assert_eq!(h.upstream_total(), upstream_before, "no upstream call after the reload");
+    assert_eq!(
+        h.upstream_total(),
+        upstream_before,
+        "no upstream call after the reload"
+    );
 }
 
 #[tokio::test]
 async fn a_revoked_sandbox_is_unauthenticated_after_reload() {
     let h = Harness::start().await;
     let mut client = h.client().await;
-    mint(&mut client, CRED_B, "second", TokenKind::AppOnly, &[GRAPH]).await.unwrap();
+    mint(&mut client, CRED_B, "second", TokenKind::AppOnly, &[GRAPH])
+        .await
+        .unwrap();
     let config = std::fs::read_to_string(&h.config_path).unwrap();
-    std::fs::write(&h.config_path, config.replace(&sha(CRED_B), &sha("rotated"))).unwrap();
+    std::fs::write(
+        &h.config_path,
+        config.replace(&sha(CRED_B), &sha("rotated")),
+    )
+    .unwrap();
     h.state.reload().unwrap();
-    let err = mint(&mut client, CRED_B, "second", TokenKind::AppOnly, &[GRAPH]).await.unwrap_err();
+    let err = mint(&mut client, CRED_B, "second", TokenKind::AppOnly, &[GRAPH])
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);
 }

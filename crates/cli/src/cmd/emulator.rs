@@ -47,7 +47,9 @@ pub struct Args {
 
 pub async fn run(args: Args) -> anyhow::Result<u8> {
     let directory = match (&args.directory, &args.generate) {
-        (Some(path), _) => Directory::load(path).with_context(|| format!("loading {}", path.display()))?,
+        (Some(path), _) => {
+            Directory::load(path).with_context(|| format!("loading {}", path.display()))?
+        }
         (None, Some(dir)) => {
             std::fs::create_dir_all(dir)?;
             let world = agentmint_emulator::world::World::generate(dir)?;

@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use agentmint_sandbox::{ManagedIdentityMode, Resolver, SandboxConfig, SandboxCredential, launcher};
+use agentmint_sandbox::{
+    ManagedIdentityMode, Resolver, SandboxConfig, SandboxCredential, launcher,
+};
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -51,8 +53,12 @@ pub struct Args {
 
 /// Builds the resolver's config from the arguments.
 pub fn config(args: &Args) -> anyhow::Result<SandboxConfig> {
-    let credential = SandboxCredential::from_file(&args.credential_file)
-        .with_context(|| format!("reading the sandbox credential {}", args.credential_file.display()))?;
+    let credential = SandboxCredential::from_file(&args.credential_file).with_context(|| {
+        format!(
+            "reading the sandbox credential {}",
+            args.credential_file.display()
+        )
+    })?;
     let first = args.providers[0].clone();
     Ok(SandboxConfig {
         gateway: args.gateway.clone(),
@@ -82,7 +88,10 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
     }));
 
     let code = if args.command.is_empty() {
-        println!("{}", serde_json::json!({ "event": "ready", "listen": bound.to_string(), "providers": args.providers }));
+        println!(
+            "{}",
+            serde_json::json!({ "event": "ready", "listen": bound.to_string(), "providers": args.providers })
+        );
         signals::terminate().await;
         0
     } else {

@@ -19,7 +19,9 @@ pub fn interop() -> &'static Interop {
         if let Ok(python) = std::env::var("AGENTMINT_INTEROP_PYTHON") {
             return Interop {
                 python: python.into(),
-                node_dir: std::env::var("AGENTMINT_INTEROP_NODE_DIR").ok().map(PathBuf::from),
+                node_dir: std::env::var("AGENTMINT_INTEROP_NODE_DIR")
+                    .ok()
+                    .map(PathBuf::from),
                 root,
             };
         }

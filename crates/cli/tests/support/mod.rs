@@ -35,7 +35,9 @@ impl Proc {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawning {name}: {e}"));
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning {name}: {e}"));
         let output = Arc::new(Mutex::new(String::new()));
         let stderr = child.stderr.take().expect("stderr");
         pump(stderr, output.clone());
@@ -47,13 +49,12 @@ impl Proc {
             let mut sent = false;
             let mut line = String::new();
             while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
-                if !sent {
-                    if let Ok(v) = serde_json::from_str::<Value>(line.trim()) {
-                        if v["event"] == "ready" {
-                            let _ = tx.send(v);
-                            sent = true;
-                        }
-                    }
+                if !sent
+                    && let Ok(v) = serde_json::from_str::<Value>(line.trim())
+                    && v["event"] == "ready"
+                {
+                    let _ = tx.send(v);
+                    sent = true;
                 }
                 out.lock().unwrap().push_str(&line);
                 line.clear();
@@ -64,10 +65,18 @@ impl Proc {
             Err(_) => {
                 let _ = child.kill();
                 std::thread::sleep(Duration::from_millis(200));
-                panic!("{name} did not become ready; output:\n{}", output.lock().unwrap());
+                panic!(
+                    "{name} did not become ready; output:\n{}",
+                    output.lock().unwrap()
+                );
             }
         };
-        Proc { name, child, ready, output }
+        Proc {
+            name,
+            child,
+            ready,
+            output,
+        }
     }
 
     /// Everything the process wrote so far (stdout and stderr).
@@ -89,7 +98,10 @@ impl Proc {
 
     /// Sends SIGTERM and waits (bounded) for exit.
     pub fn stop(&mut self) -> Option<i32> {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(10) {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -120,7 +132,9 @@ fn pump(mut from: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
             if n == 0 {
                 break;
             }
-            into.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            into.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     });
 }

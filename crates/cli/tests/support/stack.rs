@@ -76,7 +76,12 @@ pub fn sha256_hex(s: &str) -> String {
 }
 
 /// The gateway config for a generated world.
-pub fn gateway_config(world: &World, emulator_url: &str, ca: &Path, credential_sha256: &str) -> String {
+pub fn gateway_config(
+    world: &World,
+    emulator_url: &str,
+    ca: &Path,
+    credential_sha256: &str,
+) -> String {
     format!(
         r#"[gateway]
 listen = "127.0.0.1:0"
@@ -177,8 +182,19 @@ impl Stack {
         let mi_endpoint = format!("{emulator_url}/msi/token");
         let gateway = Proc::start(
             "gateway",
-            &["--log", options.log, "gateway", "--config", &path_str(&config_path), "--reload-poll-seconds", "1"],
-            &[("IDENTITY_ENDPOINT", &mi_endpoint), ("IDENTITY_HEADER", &world.identity_header)],
+            &[
+                "--log",
+                options.log,
+                "gateway",
+                "--config",
+                &path_str(&config_path),
+                "--reload-poll-seconds",
+                "1",
+            ],
+            &[
+                ("IDENTITY_ENDPOINT", &mi_endpoint),
+                ("IDENTITY_HEADER", &world.identity_header),
+            ],
         );
         let gateway_url = gateway.ready["grpc"].as_str().unwrap().to_string();
         let admin_url = gateway.ready["admin"].as_str().unwrap().to_string();
@@ -220,7 +236,11 @@ impl Stack {
     /// The sandbox's URL for a provider: `kind` is "token" or "user-token".
     pub fn url(&self, provider: &str, kind: &str) -> String {
         let ready = &self.sandbox.as_ref().expect("sandbox").ready;
-        let key = if kind == "token" { "token_url" } else { "user_token_url" };
+        let key = if kind == "token" {
+            "token_url"
+        } else {
+            "user_token_url"
+        };
         ready["urls"][provider][key]
             .as_str()
             .unwrap_or_else(|| panic!("no {key} for {provider} in {ready}"))

@@ -12,7 +12,9 @@ use agentmint_emulator::world::World;
 use agentmint_emulator::{Directory, Emulator, Knobs};
 use agentmint_entra::ClientOptions;
 use agentmint_gateway::GatewayState;
-use agentmint_proto::{ErrorDetail, MintTokenRequest, MintTokenResponse, TokenBrokerClient, TokenKind};
+use agentmint_proto::{
+    ErrorDetail, MintTokenRequest, MintTokenResponse, TokenBrokerClient, TokenKind,
+};
 use prost::Message;
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
@@ -143,19 +145,30 @@ impl Harness {
     pub async fn start_with(options: Options) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let world = World::generate(dir.path()).unwrap();
-        let emulator = Emulator::new(Directory::load(&world.directory_path).unwrap(), options.knobs).unwrap();
+        let emulator = Emulator::new(
+            Directory::load(&world.directory_path).unwrap(),
+            options.knobs,
+        )
+        .unwrap();
         let (stop, stop_rx) = watch::channel(false);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let emulator_url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(agentmint_emulator::serve(listener, emulator.clone(), None, stopped(stop_rx.clone())));
+        tokio::spawn(agentmint_emulator::serve(
+            listener,
+            emulator.clone(),
+            None,
+            stopped(stop_rx.clone()),
+        ));
 
         let config_path = dir.path().join("gateway.toml");
         std::fs::write(&config_path, config(&world, &emulator_url)).unwrap();
         let loaded = agentmint_config::load(&config_path).unwrap_or_else(|d| panic!("{d}"));
         let mi_endpoint = format!("{emulator_url}/msi/token");
         let header = world.identity_header.clone();
-        let mut client = ClientOptions::default();
-        client.request_timeout = Duration::from_secs(5);
+        let client = ClientOptions {
+            request_timeout: Duration::from_secs(5),
+            ..ClientOptions::default()
+        };
         let state = agentmint_gateway::build(
             &loaded.config,
             agentmint_gateway::GatewayOptions {
@@ -173,12 +186,28 @@ impl Harness {
         .unwrap();
         let grpc = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let gateway_url = format!("http://{}", grpc.local_addr().unwrap());
-        tokio::spawn(agentmint_gateway::serve(state.clone(), grpc, None, stopped(stop_rx)));
-        Harness { dir, world, emulator, emulator_url, state, gateway_url, config_path, stop }
+        tokio::spawn(agentmint_gateway::serve(
+            state.clone(),
+            grpc,
+            None,
+            stopped(stop_rx),
+        ));
+        Harness {
+            dir,
+            world,
+            emulator,
+            emulator_url,
+            state,
+            gateway_url,
+            config_path,
+            stop,
+        }
     }
 
     pub async fn client(&self) -> TokenBrokerClient<Channel> {
-        TokenBrokerClient::connect(self.gateway_url.clone()).await.unwrap()
+        TokenBrokerClient::connect(self.gateway_url.clone())
+            .await
+            .unwrap()
     }
 
     /// Upstream requests the emulator served for a hop and outcome.
@@ -197,20 +226,25 @@ impl Drop for Harness {
     }
 }
 
-fn stopped(mut rx: watch::Receiver<bool>) -> impl std::future::Future<Output = ()> + Send + 'static {
-    async move {
-        let _ = rx.wait_for(|s| *s).await;
-    }
+async fn stopped(mut rx: watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
 }
 
-pub fn request(credential: Option<&str>, provider: &str, kind: TokenKind, scopes: &[&str]) -> tonic::Request<MintTokenRequest> {
+pub fn request(
+    credential: Option<&str>,
+    provider: &str,
+    kind: TokenKind,
+    scopes: &[&str],
+) -> tonic::Request<MintTokenRequest> {
     let mut request = tonic::Request::new(MintTokenRequest {
         provider: provider.into(),
         kind: kind as i32,
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
     });
     if let Some(c) = credential {
-        request.metadata_mut().insert("authorization", format!("Bearer {c}").parse().unwrap());
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {c}").parse().unwrap());
     }
     request
 }
@@ -222,7 +256,10 @@ pub async fn mint(
     kind: TokenKind,
     scopes: &[&str],
 ) -> Result<MintTokenResponse, tonic::Status> {
-    client.mint_token(request(Some(credential), provider, kind, scopes)).await.map(|r| r.into_inner())
+    client
+        .mint_token(request(Some(credential), provider, kind, scopes))
+        .await
+        .map(|r| r.into_inner())
 }
 
 pub fn detail(status: &tonic::Status) -> ErrorDetail {
@@ -233,7 +270,12 @@ pub fn detail(status: &tonic::Status) -> ErrorDetail {
 pub fn claims(token: &str) -> serde_json::Value {
     use base64::Engine;
     let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 pub fn path(p: &Path) -> String {

@@ -21,15 +21,42 @@ pub async fn run_builtin(stack: &Stack) -> anyhow::Result<u8> {
     let agent_urls = stack.urls.provider(AGENT).context("agent provider URLs")?;
     let bot_urls = stack.urls.provider(BOT).context("bot provider URLs")?;
 
-    println!("agentmint demo: emulator {} | gateway {} | sandbox http://{}", stack.emulator_url, stack.gateway_url, stack.sandbox_addr);
+    println!(
+        "agentmint demo: emulator {} | gateway {} | sandbox http://{}",
+        stack.emulator_url, stack.gateway_url, stack.sandbox_addr
+    );
     println!();
     let mut fetched = Vec::new();
     // Each token is fetched twice: the second time comes from the gateway's cache.
     for _ in 0..2 {
         fetched.clear();
-        fetched.push(fetch(&http, &agent_urls.app_token_url, GRAPH_DEFAULT, &format!("{AGENT} APP_ONLY")).await?);
-        fetched.push(fetch(&http, &agent_urls.user_token_url, USER_SCOPE, &format!("{AGENT} USER_PRINCIPAL")).await?);
-        fetched.push(fetch(&http, &bot_urls.app_token_url, GRAPH_DEFAULT, &format!("{BOT} APP_ONLY")).await?);
+        fetched.push(
+            fetch(
+                &http,
+                &agent_urls.app_token_url,
+                GRAPH_DEFAULT,
+                &format!("{AGENT} APP_ONLY"),
+            )
+            .await?,
+        );
+        fetched.push(
+            fetch(
+                &http,
+                &agent_urls.user_token_url,
+                USER_SCOPE,
+                &format!("{AGENT} USER_PRINCIPAL"),
+            )
+            .await?,
+        );
+        fetched.push(
+            fetch(
+                &http,
+                &bot_urls.app_token_url,
+                GRAPH_DEFAULT,
+                &format!("{BOT} APP_ONLY"),
+            )
+            .await?,
+        );
     }
     print_table(&fetched);
     check(stack, &fetched)?;
@@ -44,12 +71,22 @@ pub async fn run_builtin(stack: &Stack) -> anyhow::Result<u8> {
         .json()
         .await?;
     println!();
-    println!("Entra (emulator) requests for 6 token fetches: {}", compact_stats(&stats));
-    println!("(hop 1 once, hop 2 for T2 and the app token, hop 3 once; the bot's MI assertion once; the repeats came from cache)");
+    println!(
+        "Entra (emulator) requests for 6 token fetches: {}",
+        compact_stats(&stats)
+    );
+    println!(
+        "(hop 1 once, hop 2 for T2 and the app token, hop 3 once; the bot's MI assertion once; the repeats came from cache)"
+    );
     Ok(0)
 }
 
-async fn fetch(http: &reqwest::Client, url: &str, scope: &str, label: &str) -> anyhow::Result<Fetched> {
+async fn fetch(
+    http: &reqwest::Client,
+    url: &str,
+    scope: &str,
+    label: &str,
+) -> anyhow::Result<Fetched> {
     let response = http
         .get(url)
         .query(&[("scope", scope)])
@@ -58,13 +95,19 @@ async fn fetch(http: &reqwest::Client, url: &str, scope: &str, label: &str) -> a
         .await
         .with_context(|| format!("{label}: calling the sandbox"))?;
     let status = response.status();
-    let body: Value = response.json().await.with_context(|| format!("{label}: reading the answer"))?;
+    let body: Value = response
+        .json()
+        .await
+        .with_context(|| format!("{label}: reading the answer"))?;
     if !status.is_success() {
         bail!("{label}: the sandbox answered {status}: {body}");
     }
     let token = body["access_token"].as_str().context("no access_token")?;
     let claims = claims::decode(token).context("the token is not a JWT")?;
-    Ok(Fetched { label: label.to_owned(), claims })
+    Ok(Fetched {
+        label: label.to_owned(),
+        claims,
+    })
 }
 
 fn print_table(fetched: &[Fetched]) {
@@ -93,23 +136,37 @@ fn check(stack: &Stack, fetched: &[Fetched]) -> anyhow::Result<()> {
     let w = &stack.world;
     let want = [
         (&w.agent_identity_app_id, "app", None),
-        (&w.agent_identity_app_id, "user", Some(&w.agent_user_object_id)),
+        (
+            &w.agent_identity_app_id,
+            "user",
+            Some(&w.agent_user_object_id),
+        ),
         (&w.app_id, "app", None),
     ];
     for (f, (appid, idtyp, oid)) in fetched.iter().zip(want) {
         let got_app = claims::show(&f.claims, "appid");
-        let got_app = if got_app == "-" { claims::show(&f.claims, "azp") } else { got_app };
+        let got_app = if got_app == "-" {
+            claims::show(&f.claims, "azp")
+        } else {
+            got_app
+        };
         if &got_app != appid || claims::show(&f.claims, "idtyp") != idtyp {
-            bail!("{}: unexpected claims (appid {got_app}, idtyp {})", f.label, claims::show(&f.claims, "idtyp"));
+            bail!(
+                "{}: unexpected claims (appid {got_app}, idtyp {})",
+                f.label,
+                claims::show(&f.claims, "idtyp")
+            );
         }
-        if let Some(oid) = oid {
-            if &claims::show(&f.claims, "oid") != oid {
-                bail!("{}: oid is not the Agent User's", f.label);
-            }
+        if let Some(oid) = oid
+            && &claims::show(&f.claims, "oid") != oid
+        {
+            bail!("{}: oid is not the Agent User's", f.label);
         }
     }
     println!();
-    println!("ok: app-only appid = Agent Identity, user token oid = Agent User (idtyp user), bot token appid = the bot's app id");
+    println!(
+        "ok: app-only appid = Agent Identity, user token oid = Agent User (idtyp user), bot token appid = the bot's app id"
+    );
     Ok(())
 }
 
@@ -118,13 +175,19 @@ async fn direct_mi_mistake(stack: &Stack, http: &reqwest::Client) -> anyhow::Res
     let w = &stack.world;
     let body: Value = http
         .get(format!("{}/msi/token", stack.emulator_url))
-        .query(&[("api-version", "2019-08-01"), ("resource", "https://graph.microsoft.com"), ("client_id", w.mi_client_id.as_str())])
+        .query(&[
+            ("api-version", "2019-08-01"),
+            ("resource", "https://graph.microsoft.com"),
+            ("client_id", w.mi_client_id.as_str()),
+        ])
         .header("X-IDENTITY-HEADER", w.identity_header.as_str())
         .send()
         .await?
         .json()
         .await?;
-    let token = body["access_token"].as_str().context("no MI access_token")?;
+    let token = body["access_token"]
+        .as_str()
+        .context("no MI access_token")?;
     let expected = Expected {
         tenant: w.tenant_id.clone(),
         app_id: w.app_id.clone(),
@@ -134,7 +197,9 @@ async fn direct_mi_mistake(stack: &Stack, http: &reqwest::Client) -> anyhow::Res
     match agentmint_entra::claims::check(token, &expected, agentmint_entra::Hop::App) {
         Ok(()) => bail!("the claims check accepted a managed-identity token as the bot's token"),
         Err(err) => {
-            println!("The Teams-bot mistake, caught: a managed-identity token used directly as the bot's token");
+            println!(
+                "The Teams-bot mistake, caught: a managed-identity token used directly as the bot's token"
+            );
             println!("  -> {err}");
         }
     }

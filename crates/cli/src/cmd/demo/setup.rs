@@ -8,7 +8,9 @@ use agentmint_cache::{CachePolicy, SystemClock};
 use agentmint_emulator::world::World;
 use agentmint_emulator::{Directory, Emulator, Knobs, pki};
 use agentmint_entra::ClientOptions;
-use agentmint_sandbox::{LocalUrls, ManagedIdentityMode, Resolver, SandboxConfig, SandboxCredential};
+use agentmint_sandbox::{
+    LocalUrls, ManagedIdentityMode, Resolver, SandboxConfig, SandboxCredential,
+};
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
@@ -25,7 +27,6 @@ pub const USER_SCOPE: &str = "https://graph.microsoft.com/User.Read";
 /// Everything the demo started.
 pub struct Stack {
     pub world: World,
-    pub emulator: Emulator,
     pub emulator_url: String,
     pub ca_path: PathBuf,
     pub gateway_url: String,
@@ -39,10 +40,16 @@ pub struct Stack {
 impl Stack {
     /// The agent's environment: the sandbox's variables on top of `parent`, credentials stripped,
     /// plus `AGENTMINT_EMULATOR_URL` so an agent can read the emulator's request counts.
-    pub fn agent_env(&self, parent: impl Iterator<Item = (String, String)>) -> Vec<(String, String)> {
+    pub fn agent_env(
+        &self,
+        parent: impl Iterator<Item = (String, String)>,
+    ) -> Vec<(String, String)> {
         let mut env = agentmint_sandbox::launcher::agent_env(parent, &self.urls);
         env.push(("AGENTMINT_EMULATOR_URL".into(), self.emulator_url.clone()));
-        env.push(("AGENTMINT_EMULATOR_CA".into(), self.ca_path.display().to_string()));
+        env.push((
+            "AGENTMINT_EMULATOR_CA".into(),
+            self.ca_path.display().to_string(),
+        ));
         env
     }
 
@@ -54,10 +61,8 @@ impl Stack {
     }
 }
 
-fn stopped(mut rx: watch::Receiver<bool>) -> impl std::future::Future<Output = ()> + Send + 'static {
-    async move {
-        let _ = rx.wait_for(|s| *s).await;
-    }
+async fn stopped(mut rx: watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
 }
 
 /// Generates the universe in `dir` and starts every component.
@@ -75,7 +80,9 @@ pub async fn start(dir: &Path, stop: watch::Receiver<bool>) -> anyhow::Result<St
         let emulator = emulator.clone();
         let stop = stopped(stop.clone());
         async move {
-            if let Err(err) = agentmint_emulator::serve(emulator_listener, emulator, Some(tls), stop).await {
+            if let Err(err) =
+                agentmint_emulator::serve(emulator_listener, emulator, Some(tls), stop).await
+            {
                 tracing::error!("emulator stopped: {err}");
             }
         }
@@ -88,7 +95,12 @@ pub async fn start(dir: &Path, stop: watch::Receiver<bool>) -> anyhow::Result<St
     let config_path = dir.join("gateway.toml");
     std::fs::write(
         &config_path,
-        gateway_config(&world, &emulator_url, &ca_path, &hex::encode(Sha256::digest(credential.as_bytes()))),
+        gateway_config(
+            &world,
+            &emulator_url,
+            &ca_path,
+            &hex::encode(Sha256::digest(credential.as_bytes())),
+        ),
     )?;
     let loaded = agentmint_config::load(&config_path).map_err(|d| anyhow::anyhow!("{d}"))?;
 
@@ -147,7 +159,6 @@ pub async fn start(dir: &Path, stop: watch::Receiver<bool>) -> anyhow::Result<St
 
     Ok(Stack {
         world,
-        emulator,
         emulator_url,
         ca_path,
         gateway_url,
