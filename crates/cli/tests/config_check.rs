@@ -117,7 +117,11 @@ fn example_config_is_structurally_valid() {
     let result = agentmint_config::parse(
         &source,
         std::path::Path::new(example),
-        &|_| None,
+        // As in the gateway's pod, where the workload identity webhook sets the token file.
+        &|name| {
+            (name == "AZURE_FEDERATED_TOKEN_FILE")
+                .then(|| "/var/run/secrets/azure/tokens/azure-identity-token".to_owned())
+        },
         &agentmint_config::ParseOptions { check_files: false },
     );
     assert!(

@@ -68,10 +68,8 @@ fn python_azure_identity_gets_the_agent_users_token_in_user_mode() {
             ("EXPECT_APPID", &stack.world.agent_identity_app_id),
             ("EXPECT_IDTYP", "user"),
             ("EXPECT_OID", &stack.world.agent_user_object_id),
-            (
-                "AGENTMINT_CHECK_SCOPE",
-                "https://graph.microsoft.com/User.Read",
-            ),
+            // Managed-identity clients name a resource, which becomes `{resource}/.default`: for
+            // the Agent User, every delegated scope consented for Graph.
         ],
     );
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");

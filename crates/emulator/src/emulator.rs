@@ -1,7 +1,10 @@
 //! The emulator's state: the indexed directory and signing key (fixed at creation), plus the knobs,
 //! fault schedule and stats that change while it serves. Cloning shares the state.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::{Map, Value};
 
 use crate::directory::{Directory, Index};
 use crate::error::EmulatorError;
@@ -27,7 +30,12 @@ struct Mutable {
     knobs: Knobs,
     schedule: FaultSchedule,
     stats: Stats,
+    /// The most recent tokens issued, newest last, for secret-hygiene tests (`/_emulator/issued`).
+    issued: VecDeque<String>,
 }
+
+/// How many issued tokens `/_emulator/issued` remembers; older ones are forgotten.
+pub const ISSUED_KEPT: usize = 256;
 
 impl Emulator {
     /// Checks the directory and generates a fresh signing key (with its `kid`). Out-of-range
@@ -47,6 +55,7 @@ impl Emulator {
                     knobs: sanitize(knobs),
                     schedule: FaultSchedule::default(),
                     stats: Stats::default(),
+                    issued: VecDeque::new(),
                 }),
             }),
         })
@@ -93,6 +102,27 @@ impl Emulator {
 
     pub(crate) fn signer(&self) -> &Signer {
         &self.inner.signer
+    }
+
+    /// Signs a token and remembers it among the last [`ISSUED_KEPT`] issued.
+    pub(crate) fn issue_token(
+        &self,
+        claims: &Map<String, Value>,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        let token = self.inner.signer.sign(claims)?;
+        let mut state = self.lock();
+        if state.issued.len() == ISSUED_KEPT {
+            state.issued.pop_front();
+        }
+        state.issued.push_back(token.clone());
+        Ok(token)
+    }
+
+    /// The most recent tokens issued (at most [`ISSUED_KEPT`]), oldest first. The emulator is a
+    /// test tool: its tokens are worthless outside it, and tests need them to prove that no
+    /// component ever logs one.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.lock().issued.iter().cloned().collect()
     }
 
     /// The knobs and the fault (if any) for the next token or managed-identity request.

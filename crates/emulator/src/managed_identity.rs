@@ -110,8 +110,7 @@ pub(crate) fn issue(
     };
     let claims = token.claims(now, lifetime);
     let access_token = emulator
-        .signer()
-        .sign(&claims)
+        .issue_token(&claims)
         .map_err(|e| MiError::Internal(e.to_string()))?;
     Ok(MiToken {
         access_token,

@@ -1,6 +1,7 @@
 //! Microsoft's own client, unmodified, against the emulator: MSAL Python runs hop 1, hop 2 and
-//! hop 3 over https (tests/interop/msal/conformance.py). CI sets `AGENTMINT_INTEROP_PYTHON` to a
-//! python with msal (tests/interop/setup.sh); without it the test says so and passes.
+//! hop 3 over https (tests/interop/msal/conformance.py). `scripts/test` sets `AGENTMINT_INTEROP_PYTHON`
+//! to a python with msal (tests/interop/setup.sh); without it the test fails unless
+//! `AGENTMINT_SKIP_INTEROP=1`.
 
 mod support;
 
@@ -12,7 +13,13 @@ use support::{Server, Setup};
 #[tokio::test]
 async fn msal_python_runs_the_whole_agent_chain() {
     let Some(python) = std::env::var_os("AGENTMINT_INTEROP_PYTHON") else {
-        println!("skipped: set AGENTMINT_INTEROP_PYTHON");
+        // A conformance test that silently passes proves nothing: skipping must be asked for.
+        assert!(
+            std::env::var("AGENTMINT_SKIP_INTEROP").is_ok_and(|v| v == "1"),
+            "AGENTMINT_INTEROP_PYTHON is not set: run scripts/test, or eval \"$(bash tests/interop/setup.sh)\" \
+             first (AGENTMINT_SKIP_INTEROP=1 skips it deliberately)"
+        );
+        println!("skipped: AGENTMINT_SKIP_INTEROP=1");
         return;
     };
     let server = Server::start_with(Setup {

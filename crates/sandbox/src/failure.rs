@@ -153,6 +153,24 @@ impl From<BadRequest> for Failure {
     }
 }
 
+/// What a gateway reason means to the agent's developer, from a closed list: the gateway's own
+/// message text is never relayed.
+fn explain(reason: &str) -> Option<&'static str> {
+    Some(match reason {
+        "NO_AGENT_USER" => "the provider names no agent user, so it mints app-only tokens only",
+        "NOT_ATTACHED" => "the provider is not attached to this sandbox",
+        "SCOPE_NOT_ALLOWED" => "the scope is not among the provider's allowed scopes for this kind",
+        "UNKNOWN_PROVIDER" => "no provider of that name is configured",
+        "CONSENT_REQUIRED" => "admin consent for the scope is missing in the tenant",
+        "FIC_MISMATCH" => "no federated identity credential matches the presented assertion",
+        "ASSERTION_REJECTED" => "Entra rejected the client assertion",
+        "CLOCK_SKEW" => "the client assertion was outside its time window (check clocks)",
+        "CLAIMS_MISMATCH" => "the minted token's claims were not those asked for",
+        "THROTTLED" => "Entra is throttling requests",
+        _ => return None,
+    })
+}
+
 fn refused(code: Code, detail: &ErrorDetail) -> Failure {
     let (status, error, words) = match code {
         Code::Unauthenticated => (
@@ -210,6 +228,10 @@ fn refused(code: Code, detail: &ErrorDetail) -> Failure {
         b.is_ascii_alphanumeric() || b == b'-'
     });
     let mut description = words.to_owned();
+    if let Some(explained) = reason.as_deref().and_then(explain) {
+        description.push_str(": ");
+        description.push_str(explained);
+    }
     let facts: Vec<String> = [
         reason.as_ref().map(|r| format!("reason {r}")),
         hop.as_ref().map(|h| format!("hop {h}")),

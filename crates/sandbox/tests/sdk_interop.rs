@@ -3,9 +3,9 @@
 //! launches an agent. The fake gateway returns unsigned JWTs with the claims a real gateway's
 //! tokens carry; the check scripts in tests/interop/sdk/ decode them and compare.
 //!
-//! Gated on the SDKs being installed: `eval "$(tests/interop/sdk/setup.sh)"` sets
-//! `AGENTMINT_INTEROP_PYTHON` and `AGENTMINT_INTEROP_NODE_DIR`; without them each test prints
-//! "skipped: ..." and passes.
+//! Needs the SDKs installed: `scripts/test` runs `tests/interop/setup.sh`, which sets
+//! `AGENTMINT_INTEROP_PYTHON` and `AGENTMINT_INTEROP_NODE_DIR`. Without them each test fails, unless
+//! `AGENTMINT_SKIP_INTEROP=1` says the skip is deliberate (then it prints "skipped: ..." and passes).
 
 mod common;
 
@@ -84,12 +84,7 @@ fn python() -> Option<(String, Vec<String>)> {
         Ok(python) if !python.is_empty() => {
             Some((python, vec![format!("{SCRIPTS}/azure_identity_check.py")]))
         }
-        _ => {
-            println!(
-                "skipped: AGENTMINT_INTEROP_PYTHON is not set (eval \"$(tests/interop/sdk/setup.sh)\")"
-            );
-            None
-        }
+        _ => skip("AGENTMINT_INTEROP_PYTHON"),
     }
 }
 
@@ -100,13 +95,20 @@ fn node() -> Option<(String, Vec<String>, String)> {
             vec![format!("{SCRIPTS}/azure_identity_check.mjs")],
             dir,
         )),
-        _ => {
-            println!(
-                "skipped: AGENTMINT_INTEROP_NODE_DIR is not set (eval \"$(tests/interop/sdk/setup.sh)\")"
-            );
-            None
-        }
+        _ => skip("AGENTMINT_INTEROP_NODE_DIR"),
     }
+}
+
+/// A missing SDK is a failure unless the skip was asked for: an interop test that silently passes
+/// proves nothing.
+fn skip<T>(variable: &str) -> Option<T> {
+    assert!(
+        std::env::var("AGENTMINT_SKIP_INTEROP").is_ok_and(|v| v == "1"),
+        "{variable} is not set: run scripts/test, or eval \"$(bash tests/interop/setup.sh)\" first \
+         (AGENTMINT_SKIP_INTEROP=1 skips the interop tests deliberately)"
+    );
+    println!("skipped: {variable} is not set and AGENTMINT_SKIP_INTEROP=1");
+    None
 }
 
 /// At most one gateway call per client: some SDKs share a token cache between credentials

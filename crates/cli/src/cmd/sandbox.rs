@@ -88,10 +88,7 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
     }));
 
     let code = if args.command.is_empty() {
-        println!(
-            "{}",
-            serde_json::json!({ "event": "ready", "listen": bound.to_string(), "providers": args.providers })
-        );
+        println!("{}", ready_event(bound, &urls));
         signals::terminate().await;
         0
     } else {
@@ -101,4 +98,29 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
     let _ = stop_tx.send(());
     server.await??;
     Ok(code)
+}
+
+/// The sidecar's one stdout line: the capability URLs a co-located agent needs (stdout is the
+/// channel to whoever started the sidecar; the URLs never reach a log).
+fn ready_event(bound: SocketAddr, urls: &agentmint_sandbox::LocalUrls) -> serde_json::Value {
+    let providers: serde_json::Map<String, serde_json::Value> = urls
+        .providers
+        .iter()
+        .map(|p| {
+            (
+                p.provider.clone(),
+                serde_json::json!({ "token_url": p.app_token_url, "user_token_url": p.user_token_url }),
+            )
+        })
+        .collect();
+    let managed_identity = urls.managed_identity.as_ref().map(|mi| {
+        serde_json::json!({ "IDENTITY_ENDPOINT": mi.endpoint, "IDENTITY_HEADER": mi.identity_header })
+    });
+    serde_json::json!({
+        "event": "ready",
+        "listen": bound.to_string(),
+        "providers": urls.providers.iter().map(|p| p.provider.as_str()).collect::<Vec<_>>(),
+        "urls": providers,
+        "managed_identity": managed_identity,
+    })
 }

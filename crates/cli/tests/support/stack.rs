@@ -102,7 +102,7 @@ certificate_file = "{cert}"
 [provider.scopes]
 app_allowed = ["{GRAPH_DEFAULT}"]
 app_default = ["{GRAPH_DEFAULT}"]
-user_allowed = ["{USER_SCOPE}", "https://graph.microsoft.com/Mail.Read"]
+user_allowed = ["{USER_SCOPE}", "https://graph.microsoft.com/Mail.Read", "{GRAPH_DEFAULT}"]
 user_default = ["{USER_SCOPE}"]
 
 [[provider]]

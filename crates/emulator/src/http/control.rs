@@ -15,6 +15,12 @@ pub(crate) async fn stats(State(state): State<AppState>) -> Response {
     Json(state.emulator.stats()).into_response()
 }
 
+/// Every token recently issued (T1, T2, resource and managed-identity tokens), for tests that
+/// prove no component leaks one.
+pub(crate) async fn issued(State(state): State<AppState>) -> Response {
+    Json(json!({ "tokens": state.emulator.issued_tokens() })).into_response()
+}
+
 pub(crate) async fn reset_stats(State(state): State<AppState>) -> StatusCode {
     state.emulator.reset_stats();
     StatusCode::NO_CONTENT

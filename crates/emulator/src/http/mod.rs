@@ -61,6 +61,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/msi/token", get(managed_identity::app_service))
         .route("/_emulator/stats", get(control::stats))
         .route("/_emulator/stats/reset", post(control::reset_stats))
+        .route("/_emulator/issued", get(control::issued))
         .route(
             "/_emulator/knobs",
             get(control::knobs).put(control::set_knobs),

@@ -65,8 +65,7 @@ impl Ctx<'_> {
         claims: serde_json::Map<String, serde_json::Value>,
     ) -> Result<String, OAuthError> {
         self.emulator
-            .signer()
-            .sign(&claims)
+            .issue_token(&claims)
             .map_err(|e| OAuthError::internal(&e.to_string()))
     }
 }

@@ -18,6 +18,12 @@ struct Fetched {
 
 pub async fn run_builtin(stack: &Stack) -> anyhow::Result<u8> {
     let http = reqwest::Client::builder().no_proxy().build()?;
+    // The emulator serves https with its own CA; only the demo's direct calls to it need that CA.
+    let ca_pem = std::fs::read(&stack.ca_path).context("reading the emulator's CA")?;
+    let emulator_http = reqwest::Client::builder()
+        .no_proxy()
+        .tls_certs_merge(reqwest::Certificate::from_pem_bundle(&ca_pem)?)
+        .build()?;
     let agent_urls = stack.urls.provider(AGENT).context("agent provider URLs")?;
     let bot_urls = stack.urls.provider(BOT).context("bot provider URLs")?;
 
@@ -62,9 +68,9 @@ pub async fn run_builtin(stack: &Stack) -> anyhow::Result<u8> {
     check(stack, &fetched)?;
 
     println!();
-    direct_mi_mistake(stack, &http).await?;
+    direct_mi_mistake(stack, &emulator_http).await?;
 
-    let stats: Value = http
+    let stats: Value = emulator_http
         .get(format!("{}/_emulator/stats", stack.emulator_url))
         .send()
         .await?
@@ -76,7 +82,7 @@ pub async fn run_builtin(stack: &Stack) -> anyhow::Result<u8> {
         compact_stats(&stats)
     );
     println!(
-        "(hop 1 once, hop 2 for T2 and the app token, hop 3 once; the bot's MI assertion once; the repeats came from cache)"
+        "(hop 1 once, hop 2 for T2 and the app token, hop 3 once, the bot's MI assertion and app hop once each, plus the one MI token of the mistake above; the repeats came from cache)"
     );
     Ok(0)
 }
