@@ -161,6 +161,7 @@ impl Stack {
                 managed_identity: ManagedIdentityMode::Off,
                 allowed_hosts: Vec::new(),
                 request_timeout: Duration::from_secs(30),
+                token_cache_ttl: agentmint_sandbox::DEFAULT_TOKEN_CACHE_TTL,
                 path_secret: None,
             })
             .map_err(|e| BenchError::setup("the sandbox resolver", e))?;

@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(into = "KnobsJson", try_from = "KnobsJson")]
 pub struct Knobs {
-    /// Added before answering every token or managed-identity request.
+    /// The least time every token or managed-identity request takes, counted from its arrival
+    /// (the emulator's own work is part of it, as a real round trip's server time would be).
     pub latency: Duration,
     /// Share of requests answered 429 with `Retry-After`.
     pub throttle_fraction: f64,

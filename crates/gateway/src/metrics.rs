@@ -56,6 +56,11 @@ impl Metrics {
         });
     }
 
+    /// Every MintToken call counted so far, whatever its outcome.
+    pub fn mints_total(&self) -> u64 {
+        self.with(|m| m.mints.values().sum())
+    }
+
     /// Records the remaining lifetime of the token just served.
     pub fn served(&self, provider: &str, kind: &'static str, seconds_to_expiry: i64) {
         self.with(|m| {

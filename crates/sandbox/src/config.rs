@@ -24,6 +24,10 @@ pub struct SandboxConfig {
     pub allowed_hosts: Vec<String>,
     /// Deadline for one local request, the gateway call included.
     pub request_timeout: Duration,
+    /// How long the resolver reuses a gateway answer for the same provider, kind and scopes
+    /// (never more than a tenth of the token's remaining lifetime). Zero sends every request to the
+    /// gateway. A provider detached from this sandbox stops being served within this time.
+    pub token_cache_ttl: Duration,
     /// The unguessable first path segment; random when `None`. At least 16 characters of
     /// `[A-Za-z0-9._~-]` when given.
     pub path_secret: Option<String>,
@@ -50,6 +54,11 @@ impl ManagedIdentityMode {
         }
     }
 }
+
+/// The longest a resolver may reuse a gateway answer: revocations must take effect promptly.
+pub const MAX_TOKEN_CACHE_TTL: Duration = Duration::from_secs(300);
+/// The default reuse time (`agentmint sandbox --token-cache-secs`).
+pub const DEFAULT_TOKEN_CACHE_TTL: Duration = Duration::from_secs(30);
 
 /// Shortest accepted configured path secret: below this it is guessable.
 const MIN_PATH_SECRET_LEN: usize = 16;
@@ -121,6 +130,9 @@ impl SandboxConfig {
         }
         if self.request_timeout.is_zero() || self.request_timeout > Duration::from_secs(600) {
             return Err(SandboxError::RequestTimeout);
+        }
+        if self.token_cache_ttl > MAX_TOKEN_CACHE_TTL {
+            return Err(SandboxError::TokenCacheTtl);
         }
         Ok(())
     }

@@ -41,6 +41,8 @@ pub enum SandboxError {
     PathSecret { why: &'static str },
     #[error("the request timeout must be between 1 ms and 10 minutes")]
     RequestTimeout,
+    #[error("the token cache time must be at most 5 minutes (0 turns the cache off)")]
+    TokenCacheTtl,
     #[error(
         "the resolver must be created inside a Tokio runtime (its gateway channel runs a background task)"
     )]

@@ -4,6 +4,7 @@
 //! at, the path before the endpoint header, the endpoint header before parsing, and parsing before
 //! the one gateway call. A request refused at any step causes no gateway call.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use agentmint_proto::TokenKind;
@@ -17,6 +18,7 @@ use crate::claims;
 use crate::failure::Failure;
 use crate::gateway::{Gateway, Minted};
 use crate::guard::{self, HostAllowlist};
+use crate::memo::{Memo, MemoKey};
 use crate::parse::{self, BadRequest};
 use crate::random;
 use crate::reply::{self, Body, Style};
@@ -34,6 +36,8 @@ pub(crate) struct App {
     pub managed_identity: Option<(String, TokenKind, String)>,
     pub hosts: HostAllowlist,
     pub timeout: Duration,
+    /// Recent gateway answers, reused for a short while.
+    pub memo: Memo,
 }
 
 /// What the log line of one request names.
@@ -43,6 +47,8 @@ struct Log {
     provider: Option<String>,
     kind: Option<&'static str>,
     cache_hit: Option<bool>,
+    /// Answered from the resolver's own short-lived copy, without a gateway call.
+    memo_hit: bool,
     /// Refused by the Host or browser checks: worth a WARN even though it is the caller's fault.
     suspicious: bool,
 }
@@ -71,6 +77,7 @@ where
                 status = 200,
                 correlation_id = %request_id,
                 cache_hit = log.cache_hit.unwrap_or(false),
+                served_locally = log.memo_hit,
                 "token served"
             );
             response
@@ -231,7 +238,8 @@ async fn managed_identity(
     ))
 }
 
-/// The one gateway call, within what is left of the request's deadline.
+/// The resolver's recent copy of the answer, or the one gateway call, within what is left of the
+/// request's deadline.
 async fn mint(
     app: &App,
     provider: &str,
@@ -239,7 +247,15 @@ async fn mint(
     scopes: Vec<String>,
     deadline: Instant,
     log: &mut Log,
-) -> Result<Minted, Failure> {
+) -> Result<Arc<Minted>, Failure> {
+    let key = MemoKey::new(provider, kind, &scopes);
+    if let Some(minted) = app.memo.get(&key, Instant::now())
+        && minted.expires_at_unix > unix_now()
+    {
+        log.cache_hit = Some(true);
+        log.memo_hit = true;
+        return Ok(minted);
+    }
     let remaining = deadline
         .saturating_duration_since(Instant::now())
         .max(Duration::from_millis(1));
@@ -256,6 +272,14 @@ async fn mint(
         ));
     }
     log.cache_hit = Some(minted.cache_hit);
+    let lifetime = u64::try_from(minted.expires_at_unix - unix_now()).unwrap_or(0);
+    let minted = Arc::new(minted);
+    app.memo.put(
+        key,
+        minted.clone(),
+        Instant::now(),
+        Duration::from_secs(lifetime),
+    );
     Ok(minted)
 }
 

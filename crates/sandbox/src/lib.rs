@@ -33,6 +33,7 @@ mod gateway;
 mod guard;
 mod handler;
 pub mod launcher;
+mod memo;
 mod parse;
 mod random;
 mod reply;
@@ -41,7 +42,9 @@ mod route;
 mod server;
 mod urls;
 
-pub use config::{ManagedIdentityMode, SandboxConfig};
+pub use config::{
+    DEFAULT_TOKEN_CACHE_TTL, MAX_TOKEN_CACHE_TTL, ManagedIdentityMode, SandboxConfig,
+};
 pub use credential::{MAX_CREDENTIAL_LEN, SandboxCredential};
 pub use error::SandboxError;
 pub use resolver::Resolver;

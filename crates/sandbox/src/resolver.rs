@@ -80,6 +80,7 @@ impl Resolver {
             providers: self.config.providers.clone(),
             managed_identity,
             timeout: self.config.request_timeout,
+            memo: crate::memo::Memo::new(self.config.token_cache_ttl),
         };
         info!(
             %bound,

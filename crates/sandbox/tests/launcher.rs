@@ -22,6 +22,7 @@ fn urls(credential_file: &Path, managed_identity: ManagedIdentityMode) -> LocalU
         managed_identity,
         allowed_hosts: Vec::new(),
         request_timeout: Duration::from_secs(1),
+        token_cache_ttl: agentmint_sandbox::DEFAULT_TOKEN_CACHE_TTL,
         path_secret: None,
     })
     .unwrap();

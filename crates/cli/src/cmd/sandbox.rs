@@ -46,6 +46,11 @@ pub struct Args {
     /// Deadline for one token request, including the gateway call (seconds).
     #[arg(long, default_value_t = 10)]
     pub timeout_secs: u64,
+    /// How long the resolver reuses a gateway answer for the same provider, kind and scopes
+    /// (seconds, at most 300; never more than a tenth of the token's remaining life). 0 sends every
+    /// request to the gateway. Detaching a provider takes effect within this time.
+    #[arg(long, default_value_t = 30)]
+    pub token_cache_secs: u64,
     /// The agent command and its arguments.
     #[arg(last = true)]
     pub command: Vec<String>,
@@ -71,6 +76,7 @@ pub fn config(args: &Args) -> anyhow::Result<SandboxConfig> {
         },
         allowed_hosts: args.allow_hosts.clone(),
         request_timeout: Duration::from_secs(args.timeout_secs),
+        token_cache_ttl: Duration::from_secs(args.token_cache_secs),
         path_secret: None,
     })
 }

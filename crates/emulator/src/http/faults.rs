@@ -1,5 +1,9 @@
-//! Applies the knobs to a token or managed-identity request: latency first, then the scheduled
-//! fault, answered in the endpoint's own error format and counted in the stats.
+//! Applies the knobs to a token or managed-identity request: the scheduled fault, answered in the
+//! endpoint's own error format and counted in the stats; and the latency, counted from the request's
+//! arrival, so that a request answered with latency L takes L however long the emulator's own work
+//! (assertion checks, RSA signing) took.
+
+use std::future::Future;
 
 use axum::response::Response;
 
@@ -18,8 +22,18 @@ pub(crate) enum Style {
     AppService,
 }
 
-/// Sleeps the configured latency, then either returns the knobs to serve the request with, or
-/// the injected fault's answer.
+/// Answers with `answer` no sooner than the configured latency after the request arrived (now).
+pub(crate) async fn delayed(state: &AppState, answer: impl Future<Output = Response>) -> Response {
+    let latency = state.emulator.knobs().latency;
+    let arrival = tokio::time::Instant::now();
+    let response = answer.await;
+    if !latency.is_zero() {
+        tokio::time::sleep_until(arrival + latency).await;
+    }
+    response
+}
+
+/// Returns the knobs to serve the request with, or the injected fault's answer.
 pub(crate) async fn apply(
     state: &AppState,
     hop: Hop,
@@ -27,9 +41,6 @@ pub(crate) async fn apply(
     correlation_id: &str,
 ) -> Result<Knobs, Response> {
     let (knobs, fault) = state.emulator.next_fault();
-    if !knobs.latency.is_zero() {
-        tokio::time::sleep(knobs.latency).await;
-    }
     let Some(fault) = fault else {
         return Ok(knobs);
     };

@@ -259,6 +259,7 @@ pub struct Options {
     pub managed_identity: ManagedIdentityMode,
     pub timeout: Duration,
     pub allowed_hosts: Vec<String>,
+    pub token_cache_ttl: Duration,
 }
 
 impl Options {
@@ -270,6 +271,7 @@ impl Options {
             },
             timeout: Duration::from_secs(2),
             allowed_hosts: Vec::new(),
+            token_cache_ttl: agentmint_sandbox::DEFAULT_TOKEN_CACHE_TTL,
         }
     }
 }
@@ -294,6 +296,7 @@ impl Sandbox {
             managed_identity: options.managed_identity,
             allowed_hosts: options.allowed_hosts,
             request_timeout: options.timeout,
+            token_cache_ttl: options.token_cache_ttl,
             path_secret: None,
         })
         .unwrap();

@@ -143,6 +143,7 @@ pub async fn start(dir: &Path, stop: watch::Receiver<bool>) -> anyhow::Result<St
         },
         allowed_hosts: Vec::new(),
         request_timeout: std::time::Duration::from_secs(10),
+        token_cache_ttl: agentmint_sandbox::DEFAULT_TOKEN_CACHE_TTL,
         path_secret: None,
     })?;
     let sandbox_listener = TcpListener::bind("127.0.0.1:0").await?;
