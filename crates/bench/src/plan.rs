@@ -13,6 +13,8 @@ pub struct Plan {
     pub hot_concurrency: Vec<usize>,
     /// Timed requests per hot-path load run (floor and agentmint alike).
     pub hot_requests: u64,
+    /// Alternating floor/agentmint rounds per hot-path figure; each side's fastest round counts.
+    pub hot_rounds: u32,
     /// Upper bound of one hot-path load run.
     pub hot_time_limit: Duration,
     /// Emulator latency L of the cold-chain scenario.
@@ -48,6 +50,7 @@ impl Plan {
                 smoke,
                 hot_concurrency: vec![1, 16, 64],
                 hot_requests: 100,
+                hot_rounds: 1,
                 hot_time_limit: Duration::from_secs(10),
                 cold_latency: Duration::from_millis(20),
                 cold_samples: 3,
@@ -65,7 +68,8 @@ impl Plan {
             Self {
                 smoke,
                 hot_concurrency: vec![1, 16, 64],
-                hot_requests: 50_000,
+                hot_requests: 60_000,
+                hot_rounds: 5,
                 hot_time_limit: Duration::from_secs(15),
                 cold_latency: Duration::from_millis(20),
                 cold_samples: 25,

@@ -13,9 +13,10 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "agentmint", version, about)]
 struct Cli {
-    /// Log filter (tracing env-filter syntax), e.g. `info,agentmint_gateway=debug`.
-    #[arg(long, global = true, env = "AGENTMINT_LOG", default_value = "info")]
-    log: String,
+    /// Log filter (tracing env-filter syntax), e.g. `info,agentmint_gateway=debug`. Default `info`;
+    /// `warn` for `bench`, whose timings a log line per request would distort.
+    #[arg(long, global = true, env = "AGENTMINT_LOG")]
+    log: Option<String>,
     /// Log as JSON lines.
     #[arg(long, global = true)]
     log_json: bool,
@@ -46,7 +47,12 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // One TLS crypto provider for every rustls user in the process (reqwest, the emulator).
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    if let Err(err) = logging::init(&cli.log, cli.log_json) {
+    let default_filter = match cli.command {
+        Command::Bench(_) => "warn",
+        _ => "info",
+    };
+    let filter = cli.log.as_deref().unwrap_or(default_filter);
+    if let Err(err) = logging::init(filter, cli.log_json) {
         eprintln!("agentmint: {err}");
         return std::process::ExitCode::from(2);
     }

@@ -26,13 +26,15 @@ struct Histogram {
 #[derive(Default)]
 struct Inner {
     /// (provider, kind, result) → count.
-    mints: BTreeMap<(String, &'static str, String), u64>,
+    /// Nested so that counting an existing series allocates nothing (the hot path counts every
+    /// mint).
+    mints: BTreeMap<String, BTreeMap<&'static str, BTreeMap<String, u64>>>,
     /// (hop, status) → count.
     upstream: BTreeMap<(&'static str, String), u64>,
     /// hop → latency.
     latency: BTreeMap<&'static str, Histogram>,
     /// (provider, kind) → seconds to expiry of the last token served.
-    expiry: BTreeMap<(String, &'static str), i64>,
+    expiry: BTreeMap<String, BTreeMap<&'static str, i64>>,
 }
 
 /// The gateway's metrics registry.
@@ -50,22 +52,39 @@ impl Metrics {
     /// Counts one MintToken outcome (`ok`, or a gRPC code name).
     pub fn mint(&self, provider: &str, kind: &'static str, result: &str) {
         self.with(|m| {
-            *m.mints
-                .entry((provider.to_owned(), kind, result.to_owned()))
-                .or_default() += 1;
+            let by_kind = match m.mints.get_mut(provider) {
+                Some(by_kind) => by_kind,
+                None => m.mints.entry(provider.to_owned()).or_default(),
+            };
+            let by_result = by_kind.entry(kind).or_default();
+            match by_result.get_mut(result) {
+                Some(n) => *n += 1,
+                None => {
+                    by_result.insert(result.to_owned(), 1);
+                }
+            }
         });
     }
 
     /// Every MintToken call counted so far, whatever its outcome.
     pub fn mints_total(&self) -> u64 {
-        self.with(|m| m.mints.values().sum())
+        self.with(|m| {
+            m.mints
+                .values()
+                .flat_map(BTreeMap::values)
+                .flat_map(BTreeMap::values)
+                .sum()
+        })
     }
 
     /// Records the remaining lifetime of the token just served.
     pub fn served(&self, provider: &str, kind: &'static str, seconds_to_expiry: i64) {
         self.with(|m| {
-            m.expiry
-                .insert((provider.to_owned(), kind), seconds_to_expiry);
+            let by_kind = match m.expiry.get_mut(provider) {
+                Some(by_kind) => by_kind,
+                None => m.expiry.entry(provider.to_owned()).or_default(),
+            };
+            by_kind.insert(kind, seconds_to_expiry);
         });
     }
 
@@ -75,13 +94,17 @@ impl Metrics {
         self.with(|m| {
             out.push_str("# HELP agentmint_mints_total MintToken calls by provider, kind and result.\n");
             out.push_str("# TYPE agentmint_mints_total counter\n");
-            for ((provider, kind, result), n) in &m.mints {
-                let _ = writeln!(
-                    out,
-                    "agentmint_mints_total{{provider=\"{}\",kind=\"{kind}\",result=\"{}\"}} {n}",
-                    escape(provider),
-                    escape(result)
-                );
+            for (provider, by_kind) in &m.mints {
+                for (kind, by_result) in by_kind {
+                    for (result, n) in by_result {
+                        let _ = writeln!(
+                            out,
+                            "agentmint_mints_total{{provider=\"{}\",kind=\"{kind}\",result=\"{}\"}} {n}",
+                            escape(provider),
+                            escape(result)
+                        );
+                    }
+                }
             }
             out.push_str("# HELP agentmint_upstream_requests_total Upstream HTTP attempts by hop and status (0 = no response).\n");
             out.push_str("# TYPE agentmint_upstream_requests_total counter\n");
@@ -112,12 +135,14 @@ impl Metrics {
             }
             out.push_str("# HELP agentmint_token_seconds_to_expiry Remaining lifetime of the last token served, by provider and kind.\n");
             out.push_str("# TYPE agentmint_token_seconds_to_expiry gauge\n");
-            for ((provider, kind), secs) in &m.expiry {
-                let _ = writeln!(
-                    out,
-                    "agentmint_token_seconds_to_expiry{{provider=\"{}\",kind=\"{kind}\"}} {secs}",
-                    escape(provider)
-                );
+            for (provider, by_kind) in &m.expiry {
+                for (kind, secs) in by_kind {
+                    let _ = writeln!(
+                        out,
+                        "agentmint_token_seconds_to_expiry{{provider=\"{}\",kind=\"{kind}\"}} {secs}",
+                        escape(provider)
+                    );
+                }
             }
         });
         render_cache(&mut out, cache);

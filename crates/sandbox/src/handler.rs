@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::claims;
 use crate::failure::Failure;
@@ -70,7 +70,9 @@ where
     let kind = log.kind.unwrap_or("-");
     match result {
         Ok(response) => {
-            info!(
+            // One line per token served is for debugging: an agent may poll its URL many times a
+            // second. Refusals below are always logged.
+            debug!(
                 endpoint = log.endpoint,
                 provider,
                 kind,

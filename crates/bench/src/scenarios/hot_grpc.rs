@@ -51,12 +51,28 @@ async fn measure(stack: &Stack, plan: &Plan, findings: &mut Findings) -> Result<
         };
         for &concurrency in &plan.hot_concurrency {
             let spec = plan.hot_spec(concurrency);
-            let floor_result = generator::run(spec, || {
-                GrpcProbe::connect(&floor_target, Arc::new(GrpcCounters::default()))
-            })
-            .await?;
-            let measured =
-                generator::run(spec, || GrpcProbe::connect(&target, counters.clone())).await?;
+            let (floor_result, measured) =
+                generator::paired(
+                    spec,
+                    plan.hot_rounds,
+                    {
+                        let t = floor_target.clone();
+                        move || {
+                            let t = t.clone();
+                            async move {
+                                GrpcProbe::connect(&t, Arc::new(GrpcCounters::default())).await
+                            }
+                        }
+                    },
+                    {
+                        let (t, c) = (target.clone(), counters.clone());
+                        move || {
+                            let (t, c) = (t.clone(), c.clone());
+                            async move { GrpcProbe::connect(&t, c).await }
+                        }
+                    },
+                )
+                .await?;
             let label = format!("{} c={concurrency}", kind_label(kind));
             findings.hot_rows(NAME, &label, &measured, &floor_result, BARS);
         }

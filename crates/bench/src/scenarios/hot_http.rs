@@ -52,8 +52,25 @@ async fn measure(stack: &Stack, plan: &Plan, findings: &mut Findings) -> Result<
         };
         for &concurrency in &plan.hot_concurrency {
             let spec = plan.hot_spec(concurrency);
-            let floor_result = generator::run(spec, || HttpProbe::connect(&floor_target)).await?;
-            let measured = generator::run(spec, || HttpProbe::connect(&target)).await?;
+            let (floor_result, measured) = generator::paired(
+                spec,
+                plan.hot_rounds,
+                {
+                    let t = floor_target.clone();
+                    move || {
+                        let t = t.clone();
+                        async move { HttpProbe::connect(&t).await }
+                    }
+                },
+                {
+                    let t = target.clone();
+                    move || {
+                        let t = t.clone();
+                        async move { HttpProbe::connect(&t).await }
+                    }
+                },
+            )
+            .await?;
             requests += measured.latency.len();
             let label = format!("{} c={concurrency}", kind_label(kind));
             findings.hot_rows(NAME, &label, &measured, &floor_result, BARS);

@@ -28,9 +28,23 @@ pub(crate) async fn delayed(state: &AppState, answer: impl Future<Output = Respo
     let arrival = tokio::time::Instant::now();
     let response = answer.await;
     if !latency.is_zero() {
-        tokio::time::sleep_until(arrival + latency).await;
+        wait_until(arrival + latency).await;
     }
     response
+}
+
+/// Waits until `deadline` to within microseconds. Tokio's timer fires on the first millisecond
+/// tick at or after its deadline, up to a millisecond late; a benchmark that adds L per upstream
+/// round trip would otherwise see L plus that error on every one. So: sleep until a tick before the
+/// deadline, then yield until it passes.
+async fn wait_until(deadline: tokio::time::Instant) {
+    const TIMER_TICK: std::time::Duration = std::time::Duration::from_millis(2);
+    if let Some(early) = deadline.checked_sub(TIMER_TICK) {
+        tokio::time::sleep_until(early).await;
+    }
+    while tokio::time::Instant::now() < deadline {
+        tokio::task::yield_now().await;
+    }
 }
 
 /// Returns the knobs to serve the request with, or the injected fault's answer.
