@@ -12,6 +12,7 @@ use std::sync::{Arc, Weak};
 use agentmint_entra::{EntraError, ErrorClass, Hop, HopKey, IssuedToken, Minted, Minter, Reason};
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
+use tracing::Instrument;
 
 use crate::caches::HopCaches;
 use crate::clock::Clock;
@@ -40,13 +41,18 @@ pub(crate) fn spawn(
     kind: FlightKind,
 ) -> Flight {
     let hop = key.hop();
-    let task = tokio::spawn(async move {
-        let result = minter().await.and_then(|token| usable(hop, token));
-        match caches.upgrade() {
-            Some(caches) => caches.complete(key, slot_id, kind, minter, result),
-            None => result.map(|token| uncached(&*clock, token)),
+    // The task logs in the span of the caller that started it (the gateway's `mint` span names the
+    // provider), and so do the refreshes it schedules.
+    let task = tokio::spawn(
+        async move {
+            let result = minter().await.and_then(|token| usable(hop, token));
+            match caches.upgrade() {
+                Some(caches) => caches.complete(key, slot_id, kind, minter, result),
+                None => result.map(|token| uncached(&*clock, token)),
+            }
         }
-    });
+        .instrument(tracing::Span::current()),
+    );
     task.map(move |joined| {
         joined.unwrap_or_else(|_| {
             Err(EntraError::new(

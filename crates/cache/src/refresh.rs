@@ -19,6 +19,7 @@ use std::time::Instant;
 use agentmint_entra::{HopKey, Minter};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
+use tracing::Instrument;
 
 use crate::caches::HopCaches;
 use crate::clock::Clock;
@@ -41,29 +42,32 @@ pub(crate) fn spawn(
     minter: Minter,
     reschedule: Arc<Notify>,
 ) -> AbortHandle {
-    tokio::spawn(async move {
-        loop {
-            let step = {
-                let Some(caches) = caches.upgrade() else {
-                    return;
+    tokio::spawn(
+        async move {
+            loop {
+                let step = {
+                    let Some(caches) = caches.upgrade() else {
+                        return;
+                    };
+                    caches.refresh_step(&key, slot_id, &minter)
                 };
-                caches.refresh_step(&key, slot_id, &minter)
-            };
-            match step {
-                Step::Stop => return,
-                Step::Wait(flight) => {
-                    // The outcome is handled by the flight itself; only its end matters here.
-                    let _ = flight.await;
-                }
-                Step::Sleep(deadline) => {
-                    tokio::select! {
-                        () = clock.sleep_until(deadline) => {}
-                        () = reschedule.notified() => {}
+                match step {
+                    Step::Stop => return,
+                    Step::Wait(flight) => {
+                        // The outcome is handled by the flight itself; only its end matters here.
+                        let _ = flight.await;
+                    }
+                    Step::Sleep(deadline) => {
+                        tokio::select! {
+                            () = clock.sleep_until(deadline) => {}
+                            () = reschedule.notified() => {}
+                        }
                     }
                 }
             }
         }
-    })
+        .instrument(tracing::Span::current()),
+    )
     .abort_handle()
 }
 

@@ -123,7 +123,21 @@ async fn fic_mismatch_surfaces_as_aadsts70021_in_gateway_log_and_sandbox_error()
         log.contains("AADSTS70021"),
         "gateway log names the code:\n{log}"
     );
-    assert!(log.contains("WARN"), "{log}");
+    // The upstream failure's WARN line names the provider, the hop, the status, the code and
+    // Entra's correlation id.
+    let line = log
+        .lines()
+        .find(|l| l.contains("WARN") && l.contains("upstream call failed"))
+        .unwrap_or_else(|| panic!("no WARN line for the upstream failure:\n{log}"));
+    for needle in [
+        "provider=bot",
+        "hop=app",
+        "status=400",
+        "AADSTS70021",
+        "correlation_id=",
+    ] {
+        assert!(line.contains(needle), "{needle} missing from: {line}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
