@@ -66,6 +66,12 @@ pub struct Loaded {
 /// Reads and validates the config file at `path`, checking every file it names, with the process
 /// environment as the gateway sees it.
 pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
+    load_with(path, &ParseOptions::default())
+}
+
+/// [`load`] with the given options: `check_files: false` checks the file's structure alone, for a
+/// config written for another machine (or the annotated example, whose files do not exist here).
+pub fn load_with(path: &Path, options: &ParseOptions) -> Result<Loaded, Diagnostics> {
     let env = |name: &str| std::env::var(name).ok();
     let whole_file = |message: String| {
         Diagnostics::new(vec![Diagnostic {
@@ -94,7 +100,7 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
             return Err(Diagnostics::new(diagnostics));
         }
     };
-    parse(&source, path, &env, &ParseOptions::default())
+    parse(&source, path, &env, options)
 }
 
 /// Validates config text. `origin` names the file in diagnostics and anchors relative paths; `env`

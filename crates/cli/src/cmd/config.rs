@@ -8,21 +8,38 @@ pub enum Command {
     Check {
         /// The config file.
         file: PathBuf,
+        /// Check the file's structure alone, without reading the keys, certificates, secrets and
+        /// credential files it names (a config written for another machine).
+        #[arg(long)]
+        structure_only: bool,
     },
 }
 
 pub async fn run(command: Command) -> anyhow::Result<u8> {
     match command {
-        Command::Check { file } => match agentmint_config::load(&file) {
+        Command::Check {
+            file,
+            structure_only,
+        } => match agentmint_config::load_with(
+            &file,
+            &agentmint_config::ParseOptions {
+                check_files: !structure_only,
+            },
+        ) {
             Ok(loaded) => {
                 for warning in &loaded.warnings {
                     println!("{warning}");
                 }
                 println!(
-                    "{}: ok ({} providers, {} sandboxes)",
+                    "{}: ok ({} providers, {} sandboxes{})",
                     file.display(),
                     loaded.config.providers.len(),
-                    loaded.config.sandboxes.len()
+                    loaded.config.sandboxes.len(),
+                    if structure_only {
+                        "; structure only, the files it names were not read"
+                    } else {
+                        ""
+                    }
                 );
                 Ok(0)
             }

@@ -64,8 +64,24 @@ fn the_example_is_valid_apart_from_its_files() {
 }
 
 #[test]
-fn the_example_needs_the_workload_identity_variable_when_it_omits_token_file() {
-    let err = parse_example(&|_| None).unwrap_err();
+fn the_example_parses_without_any_environment() {
+    parse_example(&|_| None).unwrap_or_else(|d| panic!("{d}"));
+}
+
+#[test]
+fn without_its_token_file_the_example_needs_the_workload_identity_variable() {
+    let line = "token_file = \"/var/run/secrets/azure/tokens/azure-identity-token\"\n";
+    assert!(EXAMPLE.contains(line));
+    let without = EXAMPLE.replacen(line, "", 1);
+    let parse_without = |env: &dyn Fn(&str) -> Option<String>| {
+        parse(
+            &without,
+            Path::new("config/gateway.example.toml"),
+            env,
+            &ParseOptions { check_files: false },
+        )
+    };
+    let err = parse_without(&|_| None).unwrap_err();
     let errors: Vec<_> = err.errors().collect();
     assert_eq!(errors.len(), 1, "{err}");
     assert!(
@@ -73,4 +89,6 @@ fn the_example_needs_the_workload_identity_variable_when_it_omits_token_file() {
             .message
             .contains("AZURE_FEDERATED_TOKEN_FILE is not set")
     );
+    let env = |name: &str| (name == "AZURE_FEDERATED_TOKEN_FILE").then(|| "/t/token".to_owned());
+    parse_without(&env).unwrap_or_else(|d| panic!("{d}"));
 }
