@@ -155,6 +155,7 @@ impl Stack {
                 .map_err(|e| BenchError::setup("the sandbox credential file", e))?;
             let resolver = Resolver::new(SandboxConfig {
                 gateway: format!("http://{gateway}"),
+                gateway_tls: agentmint_sandbox::GatewayTls::default(),
                 credential: SandboxCredential::from_file(&credential_path)
                     .map_err(|e| BenchError::setup("the sandbox credential", e))?,
                 providers: vec![PROVIDER.into()],

@@ -35,7 +35,7 @@ pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use schema::{
     AgentUser, CacheSettings, Config, CredentialSpec, DEFAULT_ADMIN_LISTEN, DEFAULT_AUTHORITY_HOST,
     DEFAULT_LISTEN, GatewaySettings, ManagedIdentityId, Provider, ProviderKind, Sandbox,
-    SandboxCredentialSpec, ScopePolicy, SigningAlgorithm,
+    SandboxCredentialSpec, ScopePolicy, SigningAlgorithm, TlsSettings,
 };
 
 /// How much of the outside world a parse looks at.

@@ -35,7 +35,23 @@ pub struct GatewaySettings {
     pub authority_host: String,
     /// An extra root CA (PEM) to trust for upstream HTTPS, such as the emulator's.
     pub ca_file: Option<PathBuf>,
+    /// `[gateway.tls]`: serve gRPC over TLS (and require client certificates when it names a
+    /// client CA). `None`: plaintext, for loopback or a service mesh that terminates TLS.
+    pub tls: Option<TlsSettings>,
     pub cache: CacheSettings,
+}
+
+/// `[gateway.tls]`: the gRPC port's certificate, and optionally the CA its clients must prove
+/// themselves with (mTLS). Paths are absolute. Sandboxes still identify themselves with their
+/// bearer credential; a client certificate is a second, transport-level requirement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// The server certificate chain (PEM, leaf first).
+    pub cert_file: PathBuf,
+    /// Its private key (PEM).
+    pub key_file: PathBuf,
+    /// When set, only clients presenting a certificate issued by this CA (PEM) may connect.
+    pub client_ca_file: Option<PathBuf>,
 }
 
 /// `[gateway.cache]`: overrides of the cache's defaults; `None` keeps the default.

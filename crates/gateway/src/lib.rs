@@ -4,7 +4,7 @@
 //! - [`auth`]: sandbox bearer credentials, compared as SHA-256 hashes in constant time.
 //! - [`registry`], [`credentials`], [`policy`]: provider records turned into chains and scope rules.
 //! - [`service`], [`status`]: the gRPC service and its one error mapping.
-//! - [`state`], [`server`], [`admin`], [`metrics`]: running, reloading and observing it.
+//! - [`state`], [`server`], [`tls`], [`admin`], [`metrics`]: running, reloading and observing it.
 
 #![forbid(unsafe_code)]
 
@@ -18,6 +18,7 @@ pub mod server;
 pub mod service;
 pub mod state;
 pub mod status;
+pub mod tls;
 
 pub use server::{BuildError, GatewayOptions, build, serve, spawn_reload_watcher};
 pub use state::{Env, GatewayState};

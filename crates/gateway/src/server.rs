@@ -41,6 +41,8 @@ pub enum BuildError {
     Registry(#[from] RegistryError),
     #[error("cannot build the Entra HTTP client: {0}")]
     Client(String),
+    #[error("{0}")]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// Builds the gateway state from a validated config.
@@ -54,15 +56,24 @@ pub fn build(
     let caches = HopCaches::new(options.cache, options.clock.clone(), None);
     let chain = Chain::new(client, caches.clone());
     let registry = Registry::build(cfg, None, &*options.env)?;
-    Ok(Arc::new(GatewayState::new(
-        registry,
-        chain,
-        caches,
-        metrics,
-        options.clock,
-        options.config_path,
-        options.env,
-    )))
+    let tls = cfg
+        .gateway
+        .tls
+        .as_ref()
+        .map(crate::tls::server_config)
+        .transpose()?;
+    Ok(Arc::new(
+        GatewayState::new(
+            registry,
+            chain,
+            caches,
+            metrics,
+            options.clock,
+            options.config_path,
+            options.env,
+        )
+        .with_tls(tls),
+    ))
 }
 
 /// Serves gRPC on `grpc` and the admin port on `admin` until `shutdown` resolves.
@@ -93,8 +104,11 @@ pub async fn serve(
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<TokenBrokerServer<Broker>>().await;
-    let result = tonic::transport::Server::builder()
-        .timeout(Duration::from_secs(60))
+    let mut server = tonic::transport::Server::builder().timeout(Duration::from_secs(60));
+    if let Some(tls) = state.tls.clone() {
+        server = server.tls_config(tls)?;
+    }
+    let result = server
         .add_service(health_service)
         .add_service(TokenBrokerServer::new(Broker::new(state.clone())))
         .serve_with_incoming_shutdown(

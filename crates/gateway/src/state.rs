@@ -34,6 +34,8 @@ pub struct GatewayState {
     pub config_path: Option<PathBuf>,
     ready: AtomicBool,
     env: Env,
+    /// The gRPC port's TLS (`[gateway.tls]`), fixed at start.
+    pub(crate) tls: Option<tonic::transport::ServerTlsConfig>,
 }
 
 impl GatewayState {
@@ -55,7 +57,14 @@ impl GatewayState {
             config_path,
             ready: AtomicBool::new(true),
             env,
+            tls: None,
         }
+    }
+
+    /// Serves gRPC over TLS with `tls` (`[gateway.tls]`).
+    pub(crate) fn with_tls(mut self, tls: Option<tonic::transport::ServerTlsConfig>) -> Self {
+        self.tls = tls;
+        self
     }
 
     /// The current registry (cheap: an `Arc` clone).

@@ -5,13 +5,16 @@ use std::time::Duration;
 
 use agentmint_proto::TokenKind;
 
-use crate::{SandboxCredential, SandboxError};
+use crate::{GatewayTls, SandboxCredential, SandboxError};
 
 /// Everything one sandbox resolver needs.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
-    /// The gateway's gRPC address, `http://host:port`.
+    /// The gateway's gRPC address: `http://host:port`, or `https://host:port` for a gateway that
+    /// serves TLS.
     pub gateway: String,
+    /// TLS to an `https://` gateway: the CA to trust and the client certificate for mTLS.
+    pub gateway_tls: GatewayTls,
     /// This sandbox's bearer credential for the gateway (redacted when printed).
     pub credential: SandboxCredential,
     /// The providers attached to this sandbox; the first is the default one.

@@ -43,6 +43,14 @@ pub enum SandboxError {
     RequestTimeout,
     #[error("the token cache time must be at most 5 minutes (0 turns the cache off)")]
     TokenCacheTtl,
+    #[error("cannot read the TLS file {path}: {source}")]
+    TlsRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("a client certificate needs its key and a key its certificate (give both)")]
+    TlsClientPair,
     #[error(
         "the resolver must be created inside a Tokio runtime (its gateway channel runs a background task)"
     )]

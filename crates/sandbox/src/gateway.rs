@@ -15,7 +15,7 @@ use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
 use tracing::warn;
 
-use crate::{SandboxCredential, SandboxError};
+use crate::{GatewayTls, SandboxCredential, SandboxError};
 
 /// Longest wait for a TCP connection to the gateway, whatever the request timeout.
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -65,10 +65,17 @@ impl Gateway {
     /// Prepares the channel without connecting. Must run inside a Tokio runtime.
     pub(crate) fn connect_lazy(
         url: &str,
+        tls: &GatewayTls,
         credential: &SandboxCredential,
         request_timeout: Duration,
     ) -> Result<Self, SandboxError> {
-        check_url(url)?;
+        let https = check_url(url)?;
+        if tls.is_set() && !https {
+            return Err(SandboxError::GatewayUrl {
+                url: url.to_owned(),
+                why: "TLS options need an https:// gateway URL",
+            });
+        }
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(SandboxError::NoRuntime);
         }
@@ -76,8 +83,14 @@ impl Gateway {
             url: url.to_owned(),
             why,
         };
-        let channel = Endpoint::from_shared(url.to_owned())
-            .map_err(|_| bad_url("it is not a valid URI"))?
+        let mut endpoint =
+            Endpoint::from_shared(url.to_owned()).map_err(|_| bad_url("it is not a valid URI"))?;
+        if https {
+            endpoint = endpoint
+                .tls_config(tls.client_config()?)
+                .map_err(|_| bad_url("its TLS configuration is unusable"))?;
+        }
+        let channel = endpoint
             .connect_timeout(request_timeout.min(MAX_CONNECT_TIMEOUT))
             .tcp_nodelay(true)
             .http2_keep_alive_interval(Duration::from_secs(30))
@@ -161,28 +174,25 @@ fn classify(status: &tonic::Status) -> GatewayError {
 
 /// Only plain `http://host:port`: this build has no TLS client, so an `https` gateway would fail
 /// on every request instead of at start-up.
-fn check_url(url: &str) -> Result<(), SandboxError> {
+/// Checks the gateway URL; true when it is `https://`.
+fn check_url(url: &str) -> Result<bool, SandboxError> {
     let bad = |why| SandboxError::GatewayUrl {
         url: url.to_owned(),
         why,
     };
     let uri: http::Uri = url.parse().map_err(|_| bad("it is not a valid URI"))?;
-    match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => {
-            return Err(bad(
-                "https is not supported by this build; use http:// on a trusted network",
-            ));
-        }
-        _ => return Err(bad("it must start with http://")),
-    }
+    let https = match uri.scheme_str() {
+        Some("http") => false,
+        Some("https") => true,
+        _ => return Err(bad("it must start with http:// or https://")),
+    };
     if uri.authority().is_none() {
         return Err(bad("it names no host"));
     }
     if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
-        return Err(bad("it must be only http://host:port"));
+        return Err(bad("it must be only http(s)://host:port"));
     }
-    Ok(())
+    Ok(https)
 }
 
 #[cfg(test)]
@@ -190,17 +200,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn gateway_urls_must_be_plain_http_host_port() {
-        assert!(check_url("http://127.0.0.1:7000").is_ok());
-        assert!(check_url("http://gateway.internal:7000/").is_ok());
-        for bad in [
-            "https://g:1",
-            "g:1",
-            "http://g:1/x",
-            "http://g:1?x=1",
-            "ftp://g",
-            "",
-        ] {
+    fn gateway_urls_must_be_http_or_https_host_port() {
+        assert_eq!(check_url("http://127.0.0.1:7000").ok(), Some(false));
+        assert_eq!(check_url("http://gateway.internal:7000/").ok(), Some(false));
+        assert_eq!(check_url("https://gateway.internal:7443").ok(), Some(true));
+        for bad in ["g:1", "http://g:1/x", "http://g:1?x=1", "ftp://g", ""] {
             assert!(check_url(bad).is_err(), "{bad}");
         }
     }

@@ -40,6 +40,7 @@ mod reply;
 mod resolver;
 mod route;
 mod server;
+mod tls;
 mod urls;
 
 pub use config::{
@@ -48,4 +49,5 @@ pub use config::{
 pub use credential::{MAX_CREDENTIAL_LEN, SandboxCredential};
 pub use error::SandboxError;
 pub use resolver::Resolver;
+pub use tls::GatewayTls;
 pub use urls::{LocalUrls, ManagedIdentityUrls, ProviderUrls};

@@ -26,8 +26,12 @@ impl Resolver {
     /// first request) and reconnects by itself. Must be called inside a Tokio runtime.
     pub fn new(config: SandboxConfig) -> Result<Self, SandboxError> {
         config.validate()?;
-        let gateway =
-            Gateway::connect_lazy(&config.gateway, &config.credential, config.request_timeout)?;
+        let gateway = Gateway::connect_lazy(
+            &config.gateway,
+            &config.gateway_tls,
+            &config.credential,
+            config.request_timeout,
+        )?;
         let secret = config
             .path_secret
             .clone()

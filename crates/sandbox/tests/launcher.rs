@@ -17,6 +17,7 @@ use nix::sys::signal::Signal;
 fn urls(credential_file: &Path, managed_identity: ManagedIdentityMode) -> LocalUrls {
     let resolver = Resolver::new(SandboxConfig {
         gateway: "http://127.0.0.1:9".into(),
+        gateway_tls: agentmint_sandbox::GatewayTls::default(),
         credential: SandboxCredential::from_file(credential_file).unwrap(),
         providers: vec![AGENT.into(), BOT.into()],
         managed_identity,

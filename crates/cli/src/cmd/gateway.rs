@@ -70,7 +70,7 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
         .with_context(|| format!("binding admin to {admin_addr}"))?;
     let ready = serde_json::json!({
         "event": "ready",
-        "grpc": format!("http://{}", grpc.local_addr()?),
+        "grpc": format!("{}://{}", if settings.tls.is_some() { "https" } else { "http" }, grpc.local_addr()?),
         "admin": format!("http://{}", admin.local_addr()?),
         "providers": cfg.providers.len(),
         "sandboxes": cfg.sandboxes.len(),

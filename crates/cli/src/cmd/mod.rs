@@ -5,5 +5,6 @@ pub mod config;
 pub mod demo;
 pub mod emulator;
 pub mod gateway;
+pub mod gateway_tls;
 pub mod sandbox;
 pub mod token;

@@ -24,9 +24,11 @@ pub enum MiMode {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The gateway's gRPC URL.
+    /// The gateway's gRPC URL: http://host:port, or https://host:port for a TLS gateway.
     #[arg(long, env = "AGENTMINT_GATEWAY")]
     pub gateway: String,
+    #[command(flatten)]
+    pub tls: crate::cmd::gateway_tls::TlsArgs,
     /// The file holding this sandbox's credential (never passed to the agent).
     #[arg(long)]
     pub credential_file: PathBuf,
@@ -67,6 +69,7 @@ pub fn config(args: &Args) -> anyhow::Result<SandboxConfig> {
     let first = args.providers[0].clone();
     Ok(SandboxConfig {
         gateway: args.gateway.clone(),
+        gateway_tls: args.tls.gateway_tls(),
         credential,
         providers: args.providers.clone(),
         managed_identity: match args.managed_identity {

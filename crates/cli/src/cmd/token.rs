@@ -18,9 +18,11 @@ pub enum Kind {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The gateway's gRPC URL, e.g. http://127.0.0.1:7443.
+    /// The gateway's gRPC URL, e.g. http://127.0.0.1:7443 (https:// for a TLS gateway).
     #[arg(long, env = "AGENTMINT_GATEWAY")]
     pub gateway: String,
+    #[command(flatten)]
+    pub tls: crate::cmd::gateway_tls::TlsArgs,
     /// A file holding the sandbox credential to authenticate with.
     #[arg(long)]
     pub credential_file: PathBuf,
@@ -42,9 +44,19 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
     let bearer: MetadataValue<_> = format!("Bearer {}", credential.trim())
         .parse()
         .context("the credential file holds characters not allowed in a header")?;
-    let mut client = TokenBrokerClient::connect(args.gateway.clone())
+    let mut endpoint = tonic::transport::Endpoint::from_shared(args.gateway.clone())
+        .with_context(|| format!("{} is not a valid URL", args.gateway))?;
+    let tls = args.tls.gateway_tls();
+    if args.gateway.starts_with("https://") {
+        endpoint = endpoint.tls_config(tls.client_config()?)?;
+    } else if tls.is_set() {
+        anyhow::bail!("TLS options need an https:// gateway URL");
+    }
+    let channel = endpoint
+        .connect()
         .await
         .with_context(|| format!("connecting to {}", args.gateway))?;
+    let mut client = TokenBrokerClient::new(channel);
     let mut request = tonic::Request::new(MintTokenRequest {
         provider: args.provider.clone(),
         kind: match args.kind {

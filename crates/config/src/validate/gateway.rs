@@ -2,19 +2,25 @@
 
 use std::net::SocketAddr;
 
+use std::path::PathBuf;
+
 use super::{Ctx, certs, endpoints};
+use crate::pki::{self, KeyError};
 use crate::reader::Table;
 use crate::schema::{
     CacheSettings, DEFAULT_ADMIN_LISTEN, DEFAULT_AUTHORITY_HOST, DEFAULT_LISTEN, GatewaySettings,
+    TlsSettings,
 };
 
-const KEYS: [&str; 5] = [
+const KEYS: [&str; 6] = [
     "listen",
     "admin_listen",
     "authority_host",
     "ca_file",
+    "tls",
     "cache",
 ];
+const TLS_KEYS: [&str; 3] = ["cert_file", "key_file", "client_ca_file"];
 const CACHE_KEYS: [&str; 3] = [
     "safety_margin_seconds",
     "max_entries",
@@ -35,6 +41,7 @@ pub(super) fn settings(
             admin_listen: DEFAULT_ADMIN_LISTEN,
             authority_host: DEFAULT_AUTHORITY_HOST.to_owned(),
             ca_file: None,
+            tls: None,
             cache: CacheSettings::default(),
         });
     };
@@ -55,12 +62,14 @@ pub(super) fn settings(
     }
     let authority_host = authority_host(t, ctx);
     let ca_file = ca_file(t, ctx);
+    let tls = tls(t, ctx);
     let cache = cache(t, ctx);
     Some(GatewaySettings {
         listen: listen?,
         admin_listen: admin_listen?,
         authority_host: authority_host?,
         ca_file: ca_file?,
+        tls: tls?,
         cache: cache?,
     })
 }
@@ -113,8 +122,100 @@ pub(super) fn authority_host(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<Str
     }
 }
 
+/// `[gateway.tls]`: `Some(None)` when absent; `None` after reporting a mistake.
+fn tls(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<Option<TlsSettings>> {
+    let Some(tls) = t.table("tls", &mut ctx.report) else {
+        return (!t.has("tls")).then_some(None);
+    };
+    tls.check_keys(&TLS_KEYS, &mut ctx.report);
+    let cert_file = tls
+        .required_string(
+            "cert_file",
+            "add cert_file = \"tls/gateway.crt\" (the gRPC port's certificate chain, PEM, leaf first)",
+            &mut ctx.report,
+        )
+        .and_then(|at| {
+            let path = ctx.path("cert_file", at)?;
+            (!ctx.check_files || certificate_chain(ctx, "cert_file", at, &path)).then_some(path)
+        });
+    let key_file = tls
+        .required_string(
+            "key_file",
+            "add key_file = \"tls/gateway.key\" (the certificate's PEM private key)",
+            &mut ctx.report,
+        )
+        .and_then(|at| {
+            let path = ctx.path("key_file", at)?;
+            (!ctx.check_files || private_key(ctx, at, &path)).then_some(path)
+        });
+    let client_ca_file = if tls.has("client_ca_file") {
+        tls.string("client_ca_file", &mut ctx.report)
+            .and_then(|at| {
+                let path = ctx.path("client_ca_file", at)?;
+                (!ctx.check_files || certificate_chain(ctx, "client_ca_file", at, &path))
+                    .then_some(path)
+            })
+            .map(Some)
+    } else {
+        Some(None)
+    };
+    Some(Some(TlsSettings {
+        cert_file: cert_file?,
+        key_file: key_file?,
+        client_ca_file: client_ca_file?,
+    }))
+}
+
+/// A PEM file of certificates, each valid now; false after reporting why not.
+fn certificate_chain(
+    ctx: &mut Ctx<'_>,
+    key: &str,
+    at: crate::reader::At<&str>,
+    path: &std::path::Path,
+) -> bool {
+    let Some(blocks) = certs::pem_blocks(ctx, key, at, path) else {
+        return false;
+    };
+    let Some(chain) = certs::certificates(
+        ctx,
+        key,
+        at,
+        path,
+        &blocks,
+        "it should hold -----BEGIN CERTIFICATE----- blocks",
+    ) else {
+        return false;
+    };
+    let mut valid = true;
+    for cert in &chain {
+        valid &= certs::check_validity(ctx, key, at, path, cert);
+    }
+    valid
+}
+
+/// A PEM file with exactly one unencrypted private key (any algorithm rustls accepts).
+fn private_key(ctx: &mut Ctx<'_>, at: crate::reader::At<&str>, path: &std::path::Path) -> bool {
+    let Some(blocks) = certs::pem_blocks(ctx, "key_file", at, path) else {
+        return false;
+    };
+    match pki::private_key(&blocks) {
+        Ok(_) => true,
+        Err(err) => {
+            let finding = ctx
+                .report
+                .error(at.span(), format!("`key_file` {} {err}", path.display()));
+            if err == KeyError::Encrypted {
+                finding.hint(
+                    "decrypt it (openssl pkcs8 -topk8 -nocrypt) and protect the file instead",
+                );
+            }
+            false
+        }
+    }
+}
+
 /// `Some(None)` when absent; `None` after reporting a mistake.
-fn ca_file(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<Option<std::path::PathBuf>> {
+fn ca_file(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<Option<PathBuf>> {
     if !t.has("ca_file") {
         return Some(None);
     }

@@ -116,3 +116,67 @@ fn a_ca_file_must_hold_a_valid_certificate() {
     let errs = fx.errors(&with_gateway("[gateway]\nca_file = \"old.pem\""));
     assert!(errs[0].message.contains("expired"), "{}", render(&errs));
 }
+
+#[test]
+fn a_tls_table_is_read_with_its_files_checked() {
+    let f = Fixture::new();
+    f.write("tls/gw.crt", valid_certificate(rsa_key()));
+    f.write("tls/gw.key", rsa_key().serialize_pem());
+    f.write("tls/clients.pem", valid_certificate(other_rsa_key()));
+    f.write("s", "secret");
+    let src = with_gateway(
+        "[gateway.tls]\ncert_file = \"tls/gw.crt\"\nkey_file = \"tls/gw.key\"\nclient_ca_file = \"tls/clients.pem\"\n",
+    );
+    let tls = f
+        .parse(&src)
+        .unwrap_or_else(|d| panic!("{d}"))
+        .config
+        .gateway
+        .tls
+        .expect("tls settings");
+    assert_eq!(tls.cert_file, f.path("tls/gw.crt"));
+    assert_eq!(tls.key_file, f.path("tls/gw.key"));
+    assert_eq!(tls.client_ca_file, Some(f.path("tls/clients.pem")));
+}
+
+#[test]
+fn tls_mistakes_are_all_reported_at_their_lines() {
+    let f = Fixture::new();
+    f.write("gw.crt", rsa_key().serialize_pem());
+    f.write("s", "secret");
+    let src = with_gateway(
+        "[gateway.tls]\ncert_file = \"gw.crt\"\nclient_ca_file = \"missing.pem\"\nport = 1\n",
+    );
+    let errors = f.errors(&src);
+    let text = render(&errors);
+    for (line, needle) in [
+        (1, "key_file"),
+        (2, "holds no certificate"),
+        (3, "missing.pem"),
+        (4, "port"),
+    ] {
+        assert!(
+            errors
+                .iter()
+                .any(|d| d.line == line && d.to_string().contains(needle)),
+            "expected {needle} at line {line}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn a_tls_key_file_without_a_key_is_an_error() {
+    let f = Fixture::new();
+    f.write("gw.crt", valid_certificate(rsa_key()));
+    f.write("gw.key", valid_certificate(rsa_key()));
+    f.write("s", "secret");
+    let src = with_gateway("[gateway.tls]\ncert_file = \"gw.crt\"\nkey_file = \"gw.key\"\n");
+    one_error_in(&f, &src, 3, "holds no private key");
+}
+
+fn one_error_in(f: &Fixture, src: &str, line: usize, needle: &str) {
+    let errors = f.errors(src);
+    assert_eq!(errors.len(), 1, "{}", render(&errors));
+    assert_eq!(errors[0].line, line, "{}", render(&errors));
+    assert!(errors[0].message.contains(needle), "{}", render(&errors));
+}

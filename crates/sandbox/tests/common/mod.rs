@@ -291,6 +291,7 @@ impl Sandbox {
         let credential_file = credential_file();
         let resolver = Resolver::new(SandboxConfig {
             gateway: options.gateway,
+            gateway_tls: agentmint_sandbox::GatewayTls::default(),
             credential: SandboxCredential::from_file(credential_file.path()).unwrap(),
             providers: vec![AGENT.into(), BOT.into()],
             managed_identity: options.managed_identity,

@@ -136,6 +136,7 @@ pub async fn start(dir: &Path, stop: watch::Receiver<bool>) -> anyhow::Result<St
 
     let resolver = Resolver::new(SandboxConfig {
         gateway: gateway_url.clone(),
+        gateway_tls: agentmint_sandbox::GatewayTls::default(),
         credential: SandboxCredential::from_file(&credential_path)?,
         providers: vec![AGENT.into(), BOT.into()],
         managed_identity: ManagedIdentityMode::AppOnly {

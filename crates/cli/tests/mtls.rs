@@ -1,0 +1,180 @@
+//! The gateway's gRPC port over TLS with client certificates required (`[gateway.tls]` with
+//! `client_ca_file`): the sandbox and `agentmint token` get through with the CA and a client
+//! certificate, and are refused without the certificate or over plaintext.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+use support::stack::{GRAPH_DEFAULT, Stack, StackOptions};
+
+struct Pki {
+    ca: PathBuf,
+    server_cert: PathBuf,
+    server_key: PathBuf,
+    client_cert: PathBuf,
+    client_key: PathBuf,
+}
+
+fn write(dir: &Path, name: &str, contents: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+/// One CA issuing the gateway's certificate (for 127.0.0.1) and a sandbox's client certificate.
+fn pki(dir: &Path) -> Pki {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, &ca_key);
+
+    let server_key = KeyPair::generate().unwrap();
+    let mut server = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let server_cert = server.signed_by(&server_key, &issuer).unwrap();
+
+    let client_key = KeyPair::generate().unwrap();
+    let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
+    client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let client_cert = client.signed_by(&client_key, &issuer).unwrap();
+
+    Pki {
+        ca: write(dir, "grpc-ca.pem", &ca_cert.pem()),
+        server_cert: write(dir, "gateway.crt", &server_cert.pem()),
+        server_key: write(dir, "gateway.key", &server_key.serialize_pem()),
+        client_cert: write(dir, "sandbox.crt", &client_cert.pem()),
+        client_key: write(dir, "sandbox.key", &client_key.serialize_pem()),
+    }
+}
+
+fn mtls_stack() -> (tempfile::TempDir, Pki, Stack) {
+    let dir = support::tempdir();
+    let pki = pki(dir.path());
+    let stack = Stack::start(StackOptions {
+        sandbox_providers: None,
+        extra_config: format!(
+            "\n[gateway.tls]\ncert_file = \"{}\"\nkey_file = \"{}\"\nclient_ca_file = \"{}\"\n",
+            pki.server_cert.display(),
+            pki.server_key.display(),
+            pki.ca.display()
+        ),
+        ..Default::default()
+    });
+    (dir, pki, stack)
+}
+
+fn token(stack: &Stack, url: &str, tls: &[&str]) -> (i32, String, String) {
+    let credential = support::path_str(&stack.credential_path);
+    let mut args = vec![
+        "token",
+        "--gateway",
+        url,
+        "--credential-file",
+        &credential,
+        "--provider",
+        "agent",
+    ];
+    args.extend_from_slice(tls);
+    support::run(&args, &[], Duration::from_secs(20))
+}
+
+#[test]
+fn a_client_with_the_ca_and_a_client_certificate_mints_and_others_are_refused() {
+    let (_dir, pki, stack) = mtls_stack();
+    assert!(
+        stack.gateway_url.starts_with("https://"),
+        "{}",
+        stack.gateway_url
+    );
+    let (ca, cert, key) = (
+        support::path_str(&pki.ca),
+        support::path_str(&pki.client_cert),
+        support::path_str(&pki.client_key),
+    );
+
+    let (code, out, err) = token(
+        &stack,
+        &stack.gateway_url,
+        &[
+            "--gateway-ca",
+            &ca,
+            "--client-cert",
+            &cert,
+            "--client-key",
+            &key,
+        ],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains(&stack.world.agent_identity_app_id), "{out}");
+
+    // No client certificate: the handshake is refused before any request.
+    let (code, out, err) = token(&stack, &stack.gateway_url, &["--gateway-ca", &ca]);
+    assert_ne!(code, 0, "{out}\n{err}");
+    assert!(!out.contains(&stack.world.agent_identity_app_id), "{out}");
+    // An untrusted server (no CA given, the system roots do not know it).
+    let (code, out, err) = token(
+        &stack,
+        &stack.gateway_url,
+        &["--client-cert", &cert, "--client-key", &key],
+    );
+    assert_ne!(code, 0, "{out}\n{err}");
+    // Plaintext to the TLS port.
+    let plain = stack.gateway_url.replace("https://", "http://");
+    let (code, out, err) = token(&stack, &plain, &[]);
+    assert_ne!(code, 0, "{out}\n{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sandbox_reaches_an_mtls_gateway() {
+    let (_dir, pki, stack) = mtls_stack();
+    let credential = support::path_str(&stack.credential_path);
+    let (ca, cert, key) = (
+        support::path_str(&pki.ca),
+        support::path_str(&pki.client_cert),
+        support::path_str(&pki.client_key),
+    );
+    let sandbox = support::Proc::start(
+        "sandbox",
+        &[
+            "sandbox",
+            "--gateway",
+            &stack.gateway_url,
+            "--gateway-ca",
+            &ca,
+            "--client-cert",
+            &cert,
+            "--client-key",
+            &key,
+            "--credential-file",
+            &credential,
+            "--provider",
+            "agent",
+        ],
+        &[],
+    );
+    let url = sandbox.ready["urls"]["agent"]["token_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let response = Stack::http()
+        .get(&url)
+        .query(&[("scope", GRAPH_DEFAULT)])
+        .header("Metadata", "true")
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+}
