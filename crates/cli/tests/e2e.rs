@@ -223,3 +223,39 @@ async fn metrics_count_mints_and_upstream_requests() {
         .unwrap();
     assert_eq!(ready.status().as_u16(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sidecar_writes_an_env_file_an_agent_in_another_container_can_source() {
+    let env_dir = support::tempdir();
+    let env_file = env_dir.path().join("agent.env");
+    let stack = Stack::start(StackOptions {
+        sandbox_providers: Some(vec!["agent"]),
+        sandbox_args: vec!["--env-file".into(), support::path_str(&env_file)],
+        ..Default::default()
+    });
+    let text = std::fs::read_to_string(&env_file).unwrap();
+    assert!(
+        !text.contains(&stack.credential),
+        "the credential is not in the env file"
+    );
+    assert!(
+        !text.contains(&support::path_str(&stack.credential_path)),
+        "nor its path"
+    );
+    // What a shell in the agent's container sees after sourcing it.
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            ". '{}' && printf '%s\\n%s' \"$AGENTMINT_TOKEN_URL\" \"$AGENTMINT_USER_TOKEN_URL\"",
+            env_file.display()
+        ))
+        .output()
+        .unwrap();
+    let out = String::from_utf8(out.stdout).unwrap();
+    let mut lines = out.lines();
+    let (app_url, user_url) = (lines.next().unwrap(), lines.next().unwrap());
+    assert_eq!(app_url, stack.url("agent", "token"));
+    assert_eq!(user_url, stack.url("agent", "user-token"));
+    let (status, body) = get(app_url, GRAPH_DEFAULT).await;
+    assert_eq!(status, 200, "{body}");
+}

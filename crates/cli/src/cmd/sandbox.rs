@@ -53,6 +53,11 @@ pub struct Args {
     /// request to the gateway. Detaching a provider takes effect within this time.
     #[arg(long, default_value_t = 30)]
     pub token_cache_secs: u64,
+    /// As a sidecar (no command): write the agent's variables (token URLs, aliases, the Azure SDK
+    /// endpoint, NO_PROXY) to this file as `export NAME='value'` lines, for an agent in another
+    /// container to source. The sandbox credential never goes in it.
+    #[arg(long, conflicts_with = "command")]
+    pub env_file: Option<PathBuf>,
     /// The agent command and its arguments.
     #[arg(last = true)]
     pub command: Vec<String>,
@@ -97,6 +102,10 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
     }));
 
     let code = if args.command.is_empty() {
+        if let Some(path) = &args.env_file {
+            write_env_file(path, &launcher::agent_env(std::iter::empty(), &urls))
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
         println!("{}", ready_event(bound, &urls));
         signals::terminate().await;
         0
@@ -132,4 +141,19 @@ fn ready_event(bound: SocketAddr, urls: &agentmint_sandbox::LocalUrls) -> serde_
         "urls": providers,
         "managed_identity": managed_identity,
     })
+}
+
+/// Writes `vars` as shell `export` lines, atomically (a reader never sees half a file).
+fn write_env_file(path: &std::path::Path, vars: &[(String, String)]) -> std::io::Result<()> {
+    let mut text =
+        String::from("# written by agentmint sandbox: source it before starting the agent\n");
+    for (name, value) in vars {
+        text.push_str(&format!(
+            "export {name}='{}'\n",
+            value.replace('\'', "'\\''")
+        ));
+    }
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, text)?;
+    std::fs::rename(&partial, path)
 }
