@@ -11,7 +11,8 @@
 //! ```
 //!
 //! and answers each request with one `MintToken` call to the gateway, authenticated by the
-//! sandbox's own credential. `{secret}` is 64 random hex characters: the URLs are capabilities,
+//! sandbox's own credential, or from its short-lived copy of the same answer (`memo.rs`; at most
+//! `token_cache_ttl`, never more than a tenth of the token's remaining life). `{secret}` is 64 random hex characters: the URLs are capabilities,
 //! handed to the agent in its environment by [`launcher::agent_env`].
 //!
 //! Token URLs require the header `Metadata: true`; the managed-identity endpoint requires
