@@ -256,15 +256,15 @@ fn take_one(remaining: &AtomicU64) -> bool {
 pub async fn paired<FP, FF, FFut, MP, MF, MFut>(
     spec: LoadSpec,
     rounds: u32,
-    floor: FF,
-    measured: MF,
+    mut floor: FF,
+    mut measured: MF,
 ) -> Result<(LoadResult, LoadResult), BenchError>
 where
     FP: Probe,
-    FF: FnMut() -> FFut + Clone + Send + 'static,
+    FF: FnMut() -> FFut,
     FFut: Future<Output = Result<FP, ProbeError>>,
     MP: Probe,
-    MF: FnMut() -> MFut + Clone + Send + 'static,
+    MF: FnMut() -> MFut,
     MFut: Future<Output = Result<MP, ProbeError>>,
 {
     let rounds = rounds.max(1);
@@ -278,8 +278,8 @@ where
     };
     let (mut best_floor, mut best_measured) = (None, None);
     for _ in 0..rounds {
-        best_floor = faster(best_floor, run(round, floor.clone()).await?);
-        best_measured = faster(best_measured, run(round, measured.clone()).await?);
+        best_floor = faster(best_floor, run(round, &mut floor).await?);
+        best_measured = faster(best_measured, run(round, &mut measured).await?);
     }
     match (best_floor, best_measured) {
         (Some(f), Some(m)) => Ok((f, m)),

@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use rcgen::{
@@ -13,18 +13,19 @@ use rcgen::{
 };
 use support::stack::{GRAPH_DEFAULT, Stack, StackOptions};
 
+/// Paths of the PEM files, as the command lines and the config take them.
 struct Pki {
-    ca: PathBuf,
-    server_cert: PathBuf,
-    server_key: PathBuf,
-    client_cert: PathBuf,
-    client_key: PathBuf,
+    ca: String,
+    server_cert: String,
+    server_key: String,
+    client_cert: String,
+    client_key: String,
 }
 
-fn write(dir: &Path, name: &str, contents: &str) -> PathBuf {
+fn write(dir: &Path, name: &str, contents: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, contents).unwrap();
-    path
+    support::path_str(&path)
 }
 
 /// One CA issuing the gateway's certificate (for 127.0.0.1) and a sandbox's client certificate.
@@ -65,9 +66,7 @@ fn mtls_stack() -> (tempfile::TempDir, Pki, Stack) {
         sandbox_providers: None,
         extra_config: format!(
             "\n[gateway.tls]\ncert_file = \"{}\"\nkey_file = \"{}\"\nclient_ca_file = \"{}\"\n",
-            pki.server_cert.display(),
-            pki.server_key.display(),
-            pki.ca.display()
+            pki.server_cert, pki.server_key, pki.ca
         ),
         ..Default::default()
     });
@@ -97,36 +96,32 @@ fn a_client_with_the_ca_and_a_client_certificate_mints_and_others_are_refused() 
         "{}",
         stack.gateway_url
     );
-    let (ca, cert, key) = (
-        support::path_str(&pki.ca),
-        support::path_str(&pki.client_cert),
-        support::path_str(&pki.client_key),
-    );
+    let (ca, cert, key) = (&pki.ca, &pki.client_cert, &pki.client_key);
 
     let (code, out, err) = token(
         &stack,
         &stack.gateway_url,
         &[
             "--gateway-ca",
-            &ca,
+            ca,
             "--client-cert",
-            &cert,
+            cert,
             "--client-key",
-            &key,
+            key,
         ],
     );
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains(&stack.world.agent_identity_app_id), "{out}");
 
     // No client certificate: the handshake is refused before any request.
-    let (code, out, err) = token(&stack, &stack.gateway_url, &["--gateway-ca", &ca]);
+    let (code, out, err) = token(&stack, &stack.gateway_url, &["--gateway-ca", ca]);
     assert_ne!(code, 0, "{out}\n{err}");
     assert!(!out.contains(&stack.world.agent_identity_app_id), "{out}");
     // An untrusted server (no CA given, the system roots do not know it).
     let (code, out, err) = token(
         &stack,
         &stack.gateway_url,
-        &["--client-cert", &cert, "--client-key", &key],
+        &["--client-cert", cert, "--client-key", key],
     );
     assert_ne!(code, 0, "{out}\n{err}");
     // Plaintext to the TLS port.
@@ -139,11 +134,7 @@ fn a_client_with_the_ca_and_a_client_certificate_mints_and_others_are_refused() 
 async fn the_sandbox_reaches_an_mtls_gateway() {
     let (_dir, pki, stack) = mtls_stack();
     let credential = support::path_str(&stack.credential_path);
-    let (ca, cert, key) = (
-        support::path_str(&pki.ca),
-        support::path_str(&pki.client_cert),
-        support::path_str(&pki.client_key),
-    );
+    let (ca, cert, key) = (&pki.ca, &pki.client_cert, &pki.client_key);
     let sandbox = support::Proc::start(
         "sandbox",
         &[
@@ -151,11 +142,11 @@ async fn the_sandbox_reaches_an_mtls_gateway() {
             "--gateway",
             &stack.gateway_url,
             "--gateway-ca",
-            &ca,
+            ca,
             "--client-cert",
-            &cert,
+            cert,
             "--client-key",
-            &key,
+            key,
             "--credential-file",
             &credential,
             "--provider",

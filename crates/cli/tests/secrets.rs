@@ -87,23 +87,7 @@ async fn trace_logs_metrics_and_errors_carry_no_secret() {
         bodies.push_str(&response.text().await.unwrap());
     }
     // Every intermediate token the emulator issued (T1, T2, managed-identity assertions).
-    let issued: serde_json::Value = {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .add_root_certificate(
-                reqwest::Certificate::from_pem(&std::fs::read(&stack.ca_path).unwrap()).unwrap(),
-            )
-            .build()
-            .unwrap();
-        client
-            .get(format!("{}/_emulator/issued", stack.emulator_url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    };
+    let issued = stack.emulator_json("/_emulator/issued").await;
     let issued = issued["tokens"].as_array().expect("issued tokens");
     assert!(
         issued.len() >= 6,

@@ -3,32 +3,25 @@
 //!
 //! Loading happens once per provider record, at start and on a reload that changed the record, so a
 //! certificate's assertion memo survives reloads of unchanged providers. Errors name files and
-//! problems, never contents.
+//! problems, never contents. Certificate expiry is not checked here: `config::load` refuses an
+//! expired certificate (and warns a week ahead), and the credential itself refuses to sign with
+//! one and warns 30 days ahead.
 
 use std::sync::Arc;
 
 use agentmint_config as config;
-use agentmint_entra::credential::ExpiryStatus;
 use agentmint_entra::{
     CertificateCredential, ClientSecretCredential, Credential, CredentialError,
     ManagedIdentityCredential, ManagedIdentitySource, Secret, SigningAlgorithm,
     UserAssignedIdentity, WorkloadIdentityCredential,
 };
-use tracing::warn;
-
-/// Why a provider's credential could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum CredentialBuildError {
-    #[error("{0}")]
-    Load(#[from] CredentialError),
-}
 
 /// Loads the credential a provider record names. `env` is the gateway's environment (injected), which
 /// decides the managed-identity source the way the Azure SDKs do.
 pub fn build(
     spec: &config::CredentialSpec,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Credential, CredentialBuildError> {
+) -> Result<Credential, CredentialError> {
     Ok(match spec {
         config::CredentialSpec::Certificate {
             key_file,
@@ -41,23 +34,9 @@ pub fn build(
                 config::SigningAlgorithm::Rs256 => SigningAlgorithm::Rs256,
             };
             let cert = (certificate_file != key_file).then_some(certificate_file.as_path());
-            let credential = CertificateCredential::from_files(key_file, cert, algorithm)?;
-            match credential.expiry_status() {
-                ExpiryStatus::Expired => {
-                    return Err(CredentialError::Expired {
-                        thumbprint: credential.thumbprint_sha256(),
-                        not_after: httpdate_of(credential.not_after()),
-                    }
-                    .into());
-                }
-                ExpiryStatus::ExpiringSoon { remaining } => warn!(
-                    thumbprint = %credential.thumbprint_sha256(),
-                    days_left = remaining.as_secs() / 86_400,
-                    "the certificate expires soon; renew it and upload the new one to the app"
-                ),
-                ExpiryStatus::Valid => {}
-            }
-            Credential::Certificate(Arc::new(credential))
+            Credential::Certificate(Arc::new(CertificateCredential::from_files(
+                key_file, cert, algorithm,
+            )?))
         }
         config::CredentialSpec::ManagedIdentity { identity, endpoint } => {
             let source = managed_identity_source(endpoint.as_deref(), env);
@@ -80,34 +59,23 @@ pub fn build(
 }
 
 /// The managed-identity source: the environment's (App Service when `IDENTITY_ENDPOINT` and
-/// `IDENTITY_HEADER` are both set, else IMDS), with the endpoint replaced by the record's override.
-/// An override keeps the protocol the environment implies: App Service style when the environment
-/// provides an `IDENTITY_HEADER`, IMDS style otherwise.
+/// `IDENTITY_HEADER` are both set, else IMDS), or the record's endpoint override, spoken App Service
+/// style when the environment provides an `IDENTITY_HEADER` and IMDS style otherwise.
 fn managed_identity_source(
     endpoint: Option<&str>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> ManagedIdentitySource {
-    let detected = ManagedIdentitySource::from_env(env);
     let Some(endpoint) = endpoint else {
-        return detected;
+        return ManagedIdentitySource::from_env(env);
     };
     let endpoint = endpoint.to_owned();
-    match detected {
-        ManagedIdentitySource::AppService { header, .. } => {
-            ManagedIdentitySource::AppService { endpoint, header }
-        }
-        ManagedIdentitySource::Imds { .. } => match env("IDENTITY_HEADER") {
-            Some(header) if !header.trim().is_empty() => ManagedIdentitySource::AppService {
-                endpoint,
-                header: Secret::new(header.trim()),
-            },
-            _ => ManagedIdentitySource::Imds { endpoint },
+    match env("IDENTITY_HEADER").filter(|h| !h.trim().is_empty()) {
+        Some(header) => ManagedIdentitySource::AppService {
+            endpoint,
+            header: Secret::new(header.trim()),
         },
+        None => ManagedIdentitySource::Imds { endpoint },
     }
-}
-
-fn httpdate_of(time: std::time::SystemTime) -> String {
-    httpdate::fmt_http_date(time)
 }
 
 #[cfg(test)]

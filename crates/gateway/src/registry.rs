@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use agentmint_config as config;
 use agentmint_entra::agent::{AgentRef, AppRef, Authority};
-use agentmint_entra::{ScopeError, UserSelector};
+use agentmint_entra::{CredentialError, ScopeError, UserSelector};
 
 use crate::auth::SandboxIdentity;
-use crate::credentials::{self, CredentialBuildError};
+use crate::credentials;
 use crate::policy::KindPolicy;
 
 /// What a provider mints with.
@@ -71,7 +71,7 @@ pub enum RegistryError {
     Credential {
         provider: String,
         #[source]
-        source: CredentialBuildError,
+        source: CredentialError,
     },
     #[error("provider {provider}: {source}")]
     Scopes {

@@ -12,7 +12,7 @@ use agentmint_proto::{ErrorDetail, MintTokenRequest, TokenBrokerClient, TokenKin
 use prost::Message;
 use tonic::Code;
 use tonic::metadata::{Ascii, MetadataValue};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tracing::warn;
 
 use crate::{GatewayTls, SandboxCredential, SandboxError};
@@ -69,26 +69,9 @@ impl Gateway {
         credential: &SandboxCredential,
         request_timeout: Duration,
     ) -> Result<Self, SandboxError> {
-        let https = check_url(url)?;
-        if tls.is_set() && !https {
-            return Err(SandboxError::GatewayUrl {
-                url: url.to_owned(),
-                why: "TLS options need an https:// gateway URL",
-            });
-        }
+        let endpoint = tls.endpoint(url)?;
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(SandboxError::NoRuntime);
-        }
-        let bad_url = |why| SandboxError::GatewayUrl {
-            url: url.to_owned(),
-            why,
-        };
-        let mut endpoint =
-            Endpoint::from_shared(url.to_owned()).map_err(|_| bad_url("it is not a valid URI"))?;
-        if https {
-            endpoint = endpoint
-                .tls_config(tls.client_config()?)
-                .map_err(|_| bad_url("its TLS configuration is unusable"))?;
         }
         let channel = endpoint
             .connect_timeout(request_timeout.min(MAX_CONNECT_TIMEOUT))
@@ -175,7 +158,7 @@ fn classify(status: &tonic::Status) -> GatewayError {
 /// Only plain `http://host:port`: this build has no TLS client, so an `https` gateway would fail
 /// on every request instead of at start-up.
 /// Checks the gateway URL; true when it is `https://`.
-fn check_url(url: &str) -> Result<bool, SandboxError> {
+pub(crate) fn check_url(url: &str) -> Result<bool, SandboxError> {
     let bad = |why| SandboxError::GatewayUrl {
         url: url.to_owned(),
         why,

@@ -251,6 +251,8 @@ async fn mint(
     log: &mut Log,
 ) -> Result<Arc<Minted>, Failure> {
     let key = MemoKey::new(provider, kind, &scopes);
+    // The copy's lifetime runs on the monotonic clock; the expiry check guards a wall clock that
+    // jumped forward, since the answer's `expires_in` is computed from the wall clock.
     if let Some(minted) = app.memo.get(&key, Instant::now())
         && minted.expires_at_unix > unix_now()
     {

@@ -21,23 +21,24 @@ use crate::gateway::Minted;
 /// Most answers kept; one per (provider, kind, scope set) an agent asks for.
 pub(crate) const MAX_ENTRIES: usize = 1024;
 
-/// What a request asks for: the provider, the kind and the scopes, sorted and deduplicated (the
-/// gateway normalises the same way, so spelling order does not split entries).
+/// What a request asks for: the provider, the kind and the scopes (already checked by `parse`),
+/// sorted and deduplicated (the gateway normalises the same way, so spelling order does not split
+/// entries).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) struct MemoKey {
     provider: String,
-    kind: i32,
+    kind: TokenKind,
     scopes: Vec<String>,
 }
 
 impl MemoKey {
     pub(crate) fn new(provider: &str, kind: TokenKind, scopes: &[String]) -> Self {
-        let mut scopes: Vec<String> = scopes.iter().map(|s| s.trim().to_owned()).collect();
+        let mut scopes = scopes.to_vec();
         scopes.sort();
         scopes.dedup();
         Self {
             provider: provider.to_owned(),
-            kind: kind as i32,
+            kind,
             scopes,
         }
     }

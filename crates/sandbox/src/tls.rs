@@ -5,9 +5,10 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 
 use crate::SandboxError;
+use crate::gateway::check_url;
 
 /// How the resolver authenticates the gateway's TLS, and itself to it.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -21,12 +22,33 @@ pub struct GatewayTls {
 
 impl GatewayTls {
     /// True when any TLS option is set (which then needs an `https://` gateway URL).
-    pub fn is_set(&self) -> bool {
+    fn is_set(&self) -> bool {
         self.ca_file.is_some() || self.client_cert_file.is_some() || self.client_key_file.is_some()
     }
 
+    /// A channel endpoint for the gateway at `url` (`http://host:port`, or `https://host:port`
+    /// verified and authenticated with these options). Not connected yet.
+    pub fn endpoint(&self, url: &str) -> Result<Endpoint, SandboxError> {
+        let bad_url = |why| SandboxError::GatewayUrl {
+            url: url.to_owned(),
+            why,
+        };
+        let https = check_url(url)?;
+        if self.is_set() && !https {
+            return Err(bad_url("TLS options need an https:// gateway URL"));
+        }
+        let endpoint =
+            Endpoint::from_shared(url.to_owned()).map_err(|_| bad_url("it is not a valid URI"))?;
+        if !https {
+            return Ok(endpoint);
+        }
+        endpoint
+            .tls_config(self.client_config()?)
+            .map_err(|_| bad_url("its TLS configuration is unusable"))
+    }
+
     /// The tonic client configuration, files read.
-    pub fn client_config(&self) -> Result<ClientTlsConfig, SandboxError> {
+    fn client_config(&self) -> Result<ClientTlsConfig, SandboxError> {
         let mut config = ClientTlsConfig::new();
         config = match &self.ca_file {
             Some(ca) => config.ca_certificate(Certificate::from_pem(read(ca)?)),

@@ -51,28 +51,13 @@ async fn measure(stack: &Stack, plan: &Plan, findings: &mut Findings) -> Result<
         };
         for &concurrency in &plan.hot_concurrency {
             let spec = plan.hot_spec(concurrency);
-            let (floor_result, measured) =
-                generator::paired(
-                    spec,
-                    plan.hot_rounds,
-                    {
-                        let t = floor_target.clone();
-                        move || {
-                            let t = t.clone();
-                            async move {
-                                GrpcProbe::connect(&t, Arc::new(GrpcCounters::default())).await
-                            }
-                        }
-                    },
-                    {
-                        let (t, c) = (target.clone(), counters.clone());
-                        move || {
-                            let (t, c) = (t.clone(), c.clone());
-                            async move { GrpcProbe::connect(&t, c).await }
-                        }
-                    },
-                )
-                .await?;
+            let (floor_result, measured) = generator::paired(
+                spec,
+                plan.hot_rounds,
+                || GrpcProbe::connect(&floor_target, Arc::new(GrpcCounters::default())),
+                || GrpcProbe::connect(&target, counters.clone()),
+            )
+            .await?;
             let label = format!("{} c={concurrency}", kind_label(kind));
             findings.hot_rows(NAME, &label, &measured, &floor_result, BARS);
         }

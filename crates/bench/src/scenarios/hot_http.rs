@@ -55,20 +55,8 @@ async fn measure(stack: &Stack, plan: &Plan, findings: &mut Findings) -> Result<
             let (floor_result, measured) = generator::paired(
                 spec,
                 plan.hot_rounds,
-                {
-                    let t = floor_target.clone();
-                    move || {
-                        let t = t.clone();
-                        async move { HttpProbe::connect(&t).await }
-                    }
-                },
-                {
-                    let t = target.clone();
-                    move || {
-                        let t = t.clone();
-                        async move { HttpProbe::connect(&t).await }
-                    }
-                },
+                || HttpProbe::connect(&floor_target),
+                || HttpProbe::connect(&target),
             )
             .await?;
             requests += measured.latency.len();

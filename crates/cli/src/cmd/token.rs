@@ -44,14 +44,7 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
     let bearer: MetadataValue<_> = format!("Bearer {}", credential.trim())
         .parse()
         .context("the credential file holds characters not allowed in a header")?;
-    let mut endpoint = tonic::transport::Endpoint::from_shared(args.gateway.clone())
-        .with_context(|| format!("{} is not a valid URL", args.gateway))?;
-    let tls = args.tls.gateway_tls();
-    if args.gateway.starts_with("https://") {
-        endpoint = endpoint.tls_config(tls.client_config()?)?;
-    } else if tls.is_set() {
-        anyhow::bail!("TLS options need an https:// gateway URL");
-    }
+    let endpoint = args.tls.gateway_tls().endpoint(&args.gateway)?;
     let channel = endpoint
         .connect()
         .await

@@ -258,6 +258,11 @@ impl Stack {
 
     /// The emulator's request counts.
     pub async fn emulator_stats(&self) -> Value {
+        self.emulator_json("/_emulator/stats").await
+    }
+
+    /// A JSON document from the emulator (https, trusting its CA).
+    pub async fn emulator_json(&self, path: &str) -> Value {
         let client = reqwest::Client::builder()
             .no_proxy()
             .add_root_certificate(
@@ -266,7 +271,7 @@ impl Stack {
             .build()
             .unwrap();
         client
-            .get(format!("{}/_emulator/stats", self.emulator_url))
+            .get(format!("{}{path}", self.emulator_url))
             .send()
             .await
             .unwrap()

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::{Ctx, certs};
-use crate::pki::{self, KeyError, KeyKind};
+use crate::pki::KeyKind;
 use crate::reader::{At, Table};
 use crate::schema::{CredentialSpec, SigningAlgorithm};
 
@@ -72,9 +72,9 @@ fn check_key_and_certificate(
 ) -> Option<[u8; 32]> {
     let key_blocks = certs::pem_blocks(ctx, "key_file", key_at, key_file)?;
     ctx.warn_if_world_readable("key_file", key_at, key_file);
-    let key = match pki::private_key(&key_blocks) {
-        Ok(KeyKind::Rsa { modulus }) => Some(modulus),
-        Ok(KeyKind::NotRsa) => {
+    let key = match certs::private_key(ctx, "key_file", key_at, key_file, &key_blocks) {
+        Some(KeyKind::Rsa { modulus }) => Some(modulus),
+        Some(KeyKind::NotRsa) => {
             ctx.report
                 .error(
                     key_at.span(),
@@ -86,23 +86,7 @@ fn check_key_and_certificate(
                 .hint("PS256 and RS256 assertions need an RSA key (2048 bits or more)");
             None
         }
-        Err(err) => {
-            let hint = match err {
-                KeyError::NoKey => "point key_file at the PEM holding -----BEGIN PRIVATE KEY-----",
-                KeyError::SeveralKeys(_) => "split the file: one private key per provider",
-                KeyError::Encrypted => {
-                    "decrypt it for the gateway: openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pem"
-                }
-                KeyError::Malformed => "re-export the key as unencrypted PKCS#8 PEM",
-            };
-            ctx.report
-                .error(
-                    key_at.span(),
-                    format!("`key_file` {} {err}", key_file.display()),
-                )
-                .hint(hint);
-            None
-        }
+        None => None,
     };
     let (cert_key, cert_blocks) = if certificate_file == key_file {
         ("key_file", key_blocks)

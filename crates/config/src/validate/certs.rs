@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::Ctx;
-use crate::pki::{self, CertificateInfo};
+use crate::pki::{self, CertificateInfo, KeyError, KeyKind};
 use crate::reader::At;
 
 /// How far ahead an expiry is warned about.
@@ -105,4 +105,56 @@ pub(super) fn check_validity(
             .hint("renew it before then; a reload picks up the new file");
     }
     true
+}
+
+/// A file of certificates (a CA bundle, a TLS chain), each valid now; false after reporting why not.
+pub(super) fn valid_chain(
+    ctx: &mut Ctx<'_>,
+    key: &str,
+    at: At<&str>,
+    path: &Path,
+    missing_hint: &str,
+) -> bool {
+    let Some(blocks) = pem_blocks(ctx, key, at, path) else {
+        return false;
+    };
+    let Some(chain) = certificates(ctx, key, at, path, &blocks, missing_hint) else {
+        return false;
+    };
+    let mut valid = true;
+    for cert in &chain {
+        valid &= check_validity(ctx, key, at, path, cert);
+    }
+    valid
+}
+
+/// The one private key among `blocks` of the file `key` names; `None` after reporting why there is
+/// no usable one.
+pub(super) fn private_key(
+    ctx: &mut Ctx<'_>,
+    key: &str,
+    at: At<&str>,
+    path: &Path,
+    blocks: &[pem::Pem],
+) -> Option<KeyKind> {
+    match pki::private_key(blocks) {
+        Ok(kind) => Some(kind),
+        Err(err) => {
+            let hint = match err {
+                KeyError::NoKey => {
+                    format!("point {key} at the PEM holding -----BEGIN PRIVATE KEY-----")
+                }
+                KeyError::SeveralKeys(_) => "split the file: one private key per file".to_owned(),
+                KeyError::Encrypted => {
+                    "decrypt it for the gateway: openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pem"
+                        .to_owned()
+                }
+                KeyError::Malformed => "re-export the key as unencrypted PKCS#8 PEM".to_owned(),
+            };
+            ctx.report
+                .error(at.span(), format!("`{key}` {} {err}", path.display()))
+                .hint(hint);
+            None
+        }
+    }
 }

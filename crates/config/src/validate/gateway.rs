@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use super::{Ctx, certs, endpoints};
-use crate::pki::{self, KeyError};
 use crate::reader::Table;
 use crate::schema::{
     CacheSettings, DEFAULT_ADMIN_LISTEN, DEFAULT_AUTHORITY_HOST, DEFAULT_LISTEN, GatewaySettings,
@@ -136,7 +135,7 @@ fn tls(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<Option<TlsSettings>> {
         )
         .and_then(|at| {
             let path = ctx.path("cert_file", at)?;
-            (!ctx.check_files || certificate_chain(ctx, "cert_file", at, &path)).then_some(path)
+            (!ctx.check_files || certs::valid_chain(ctx, "cert_file", at, &path, CHAIN_HINT)).then_some(path)
         });
     let key_file = tls
         .required_string(
@@ -152,8 +151,9 @@ fn tls(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<Option<TlsSettings>> {
         tls.string("client_ca_file", &mut ctx.report)
             .and_then(|at| {
                 let path = ctx.path("client_ca_file", at)?;
-                (!ctx.check_files || certificate_chain(ctx, "client_ca_file", at, &path))
-                    .then_some(path)
+                (!ctx.check_files
+                    || certs::valid_chain(ctx, "client_ca_file", at, &path, CHAIN_HINT))
+                .then_some(path)
             })
             .map(Some)
     } else {
@@ -166,52 +166,15 @@ fn tls(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<Option<TlsSettings>> {
     }))
 }
 
-/// A PEM file of certificates, each valid now; false after reporting why not.
-fn certificate_chain(
-    ctx: &mut Ctx<'_>,
-    key: &str,
-    at: crate::reader::At<&str>,
-    path: &std::path::Path,
-) -> bool {
-    let Some(blocks) = certs::pem_blocks(ctx, key, at, path) else {
-        return false;
-    };
-    let Some(chain) = certs::certificates(
-        ctx,
-        key,
-        at,
-        path,
-        &blocks,
-        "it should hold -----BEGIN CERTIFICATE----- blocks",
-    ) else {
-        return false;
-    };
-    let mut valid = true;
-    for cert in &chain {
-        valid &= certs::check_validity(ctx, key, at, path, cert);
-    }
-    valid
-}
+const CHAIN_HINT: &str = "it should hold -----BEGIN CERTIFICATE----- blocks";
 
 /// A PEM file with exactly one unencrypted private key (any algorithm rustls accepts).
 fn private_key(ctx: &mut Ctx<'_>, at: crate::reader::At<&str>, path: &std::path::Path) -> bool {
     let Some(blocks) = certs::pem_blocks(ctx, "key_file", at, path) else {
         return false;
     };
-    match pki::private_key(&blocks) {
-        Ok(_) => true,
-        Err(err) => {
-            let finding = ctx
-                .report
-                .error(at.span(), format!("`key_file` {} {err}", path.display()));
-            if err == KeyError::Encrypted {
-                finding.hint(
-                    "decrypt it (openssl pkcs8 -topk8 -nocrypt) and protect the file instead",
-                );
-            }
-            false
-        }
-    }
+    ctx.warn_if_world_readable("key_file", at, path);
+    certs::private_key(ctx, "key_file", at, path, &blocks).is_some()
 }
 
 /// `Some(None)` when absent; `None` after reporting a mistake.
@@ -221,23 +184,16 @@ fn ca_file(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<Option<PathBuf>> {
     }
     let at = t.string("ca_file", &mut ctx.report)?;
     let path = ctx.path("ca_file", at)?;
-    if ctx.check_files {
-        let blocks = certs::pem_blocks(ctx, "ca_file", at, &path)?;
-        let roots = certs::certificates(
+    if ctx.check_files
+        && !certs::valid_chain(
             ctx,
             "ca_file",
             at,
             &path,
-            &blocks,
             "a CA file holds one or more -----BEGIN CERTIFICATE----- blocks",
-        )?;
-        let mut valid = true;
-        for root in &roots {
-            valid &= certs::check_validity(ctx, "ca_file", at, &path, root);
-        }
-        if !valid {
-            return None;
-        }
+        )
+    {
+        return None;
     }
     Some(Some(path))
 }

@@ -3,8 +3,8 @@
 //! arrival, so that a request answered with latency L takes L however long the emulator's own work
 //! (assertion checks, RSA signing) took.
 
-use std::future::Future;
-
+use axum::extract::{Request, State};
+use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::knobs::{Fault, Knobs};
@@ -22,11 +22,16 @@ pub(crate) enum Style {
     AppService,
 }
 
-/// Answers with `answer` no sooner than the configured latency after the request arrived (now).
-pub(crate) async fn delayed(state: &AppState, answer: impl Future<Output = Response>) -> Response {
+/// Route middleware of the upstream endpoints (token, IMDS, App Service): answers no sooner than
+/// the configured latency after the request arrived, whatever the answer.
+pub(crate) async fn latency(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let latency = state.emulator.knobs().latency;
     let arrival = tokio::time::Instant::now();
-    let response = answer.await;
+    let response = next.run(request).await;
     if !latency.is_zero() {
         wait_until(arrival + latency).await;
     }

@@ -79,14 +79,6 @@ pub(crate) async fn imds(
     Query(query): QueryPairs,
     headers: HeaderMap,
 ) -> Response {
-    faults::delayed(&state.clone(), imds_answer(state, query, headers)).await
-}
-
-async fn imds_answer(
-    state: AppState,
-    query: Vec<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
     let hop = Hop::ManagedIdentity;
     let correlation = correlation_id(&headers);
     let has_metadata = headers
@@ -139,14 +131,6 @@ async fn imds_answer(
 pub(crate) async fn app_service(
     State(state): State<AppState>,
     Query(query): QueryPairs,
-    headers: HeaderMap,
-) -> Response {
-    faults::delayed(&state.clone(), app_service_answer(state, query, headers)).await
-}
-
-async fn app_service_answer(
-    state: AppState,
-    query: Vec<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
     let hop = Hop::ManagedIdentity;

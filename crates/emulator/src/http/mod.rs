@@ -15,6 +15,7 @@ pub use serve::serve;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
@@ -38,18 +39,12 @@ pub(crate) struct AppState {
 }
 
 pub(crate) fn router(state: AppState) -> Router {
-    Router::new()
+    // What a client of Entra or of a managed-identity endpoint waits on: the latency knob applies.
+    let upstream = Router::new()
         .route(
             "/{tenant}/oauth2/v2.0/token",
             post(token::token).get(token::wrong_method),
         )
-        .route(
-            "/{tenant}/v2.0/.well-known/openid-configuration",
-            get(discovery::openid_configuration),
-        )
-        .route("/{tenant}/discovery/v2.0/keys", get(discovery::jwks))
-        .route("/{tenant}/discovery/keys", get(discovery::jwks))
-        .route("/common/discovery/instance", get(discovery::instance))
         .route(
             "/metadata/identity/oauth2/token",
             get(managed_identity::imds),
@@ -59,6 +54,19 @@ pub(crate) fn router(state: AppState) -> Router {
             get(managed_identity::imds),
         )
         .route("/msi/token", get(managed_identity::app_service))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            faults::latency,
+        ));
+    Router::new()
+        .merge(upstream)
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(discovery::jwks))
+        .route("/{tenant}/discovery/keys", get(discovery::jwks))
+        .route("/common/discovery/instance", get(discovery::instance))
         .route("/_emulator/stats", get(control::stats))
         .route("/_emulator/stats/reset", post(control::reset_stats))
         .route("/_emulator/issued", get(control::issued))

@@ -20,10 +20,6 @@ pub(crate) async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    faults::delayed(&state.clone(), answer(state, tenant, headers, body)).await
-}
-
-async fn answer(state: AppState, tenant: String, headers: HeaderMap, body: Bytes) -> Response {
     let correlation = correlation_id(&headers);
     let params = match Params::parse(&body) {
         Ok(params) => params,
