@@ -254,8 +254,17 @@ async fn a_sidecar_writes_an_env_file_an_agent_in_another_container_can_source()
     let out = String::from_utf8(out.stdout).unwrap();
     let mut lines = out.lines();
     let (app_url, user_url) = (lines.next().unwrap(), lines.next().unwrap());
-    assert_eq!(app_url, stack.url("agent", "token"));
-    assert_eq!(user_url, stack.url("agent", "user-token"));
+    assert!(app_url.starts_with("http://127.0.0.1:"), "{app_url}");
+    assert!(user_url.ends_with("/user-token"), "{user_url}");
     let (status, body) = get(app_url, GRAPH_DEFAULT).await;
     assert_eq!(status, 200, "{body}");
+    let (status, body) = get(user_url, USER_SCOPE).await;
+    assert_eq!(status, 200, "{body}");
+    // The URLs went to the file only, not to the sidecar's stdout (often collected as logs).
+    let ready = stack.sandbox.as_ref().unwrap().ready.to_string();
+    assert!(ready.contains("\"event\":\"ready\""), "{ready}");
+    assert!(
+        !ready.contains(app_url) && !ready.contains("token_url"),
+        "{ready}"
+    );
 }

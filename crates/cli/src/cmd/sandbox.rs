@@ -106,7 +106,8 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
             write_env_file(path, &launcher::agent_env(std::iter::empty(), &urls))
                 .with_context(|| format!("writing {}", path.display()))?;
         }
-        println!("{}", ready_event(bound, &urls));
+        // With an env file the URLs go there only: a sidecar's stdout is usually collected as logs.
+        println!("{}", ready_event(bound, &urls, args.env_file.is_none()));
         signals::terminate().await;
         0
     } else {
@@ -118,29 +119,35 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
     Ok(code)
 }
 
-/// The sidecar's one stdout line: the capability URLs a co-located agent needs (stdout is the
-/// channel to whoever started the sidecar; the URLs never reach a log).
-fn ready_event(bound: SocketAddr, urls: &agentmint_sandbox::LocalUrls) -> serde_json::Value {
-    let providers: serde_json::Map<String, serde_json::Value> = urls
-        .providers
-        .iter()
-        .map(|p| {
-            (
-                p.provider.clone(),
-                serde_json::json!({ "token_url": p.app_token_url, "user_token_url": p.user_token_url }),
-            )
-        })
-        .collect();
-    let managed_identity = urls.managed_identity.as_ref().map(|mi| {
-        serde_json::json!({ "IDENTITY_ENDPOINT": mi.endpoint, "IDENTITY_HEADER": mi.identity_header })
-    });
-    serde_json::json!({
+/// The sidecar's one stdout line: the providers and, unless they went to an env file, the capability
+/// URLs a co-located agent needs (they never reach a log line).
+fn ready_event(
+    bound: SocketAddr,
+    urls: &agentmint_sandbox::LocalUrls,
+    with_urls: bool,
+) -> serde_json::Value {
+    let mut ready = serde_json::json!({
         "event": "ready",
         "listen": bound.to_string(),
         "providers": urls.providers.iter().map(|p| p.provider.as_str()).collect::<Vec<_>>(),
-        "urls": providers,
-        "managed_identity": managed_identity,
-    })
+    });
+    if with_urls {
+        let providers: serde_json::Map<String, serde_json::Value> = urls
+            .providers
+            .iter()
+            .map(|p| {
+                (
+                    p.provider.clone(),
+                    serde_json::json!({ "token_url": p.app_token_url, "user_token_url": p.user_token_url }),
+                )
+            })
+            .collect();
+        ready["urls"] = providers.into();
+        ready["managed_identity"] = urls.managed_identity.as_ref().map(|mi| {
+            serde_json::json!({ "IDENTITY_ENDPOINT": mi.endpoint, "IDENTITY_HEADER": mi.identity_header })
+        }).into();
+    }
+    ready
 }
 
 /// Writes `vars` as shell `export` lines, atomically (a reader never sees half a file).
