@@ -83,6 +83,8 @@ pub enum ProviderKind {
     Agent {
         blueprint_client_id: String,
         agent_identity_client_id: String,
+        /// The Agent Identity's object id, when configured: app-only tokens' `oid` must match it.
+        agent_identity_object_id: Option<String>,
         /// Present only when the provider may mint `USER_PRINCIPAL` tokens.
         agent_user: Option<AgentUser>,
     },

@@ -45,6 +45,9 @@ pub struct AgentRef {
     pub authority: Authority,
     pub blueprint_client_id: String,
     pub agent_identity_client_id: String,
+    /// The Agent Identity's object id, when the operator configured it: then its app-only tokens'
+    /// `oid` is checked against it.
+    pub agent_identity_object_id: Option<String>,
     pub credential: Credential,
 }
 

@@ -20,8 +20,17 @@ pub struct ExchangeKey {
     pub fmi_path: String,
 }
 
-/// Hop 2's key (T2 when `scopes` is the exchange scope, else an app-only token), and a plain app
-/// registration's resource token.
+/// Hop 2's key for T2, the Agent Identity's exchange token. A type of its own, with no scopes, so no
+/// request for a resource can ever be answered with T2 (T2 only mints further tokens).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AgentExchangeKey {
+    pub authority_host: String,
+    pub tenant: String,
+    /// The Agent Identity's client id.
+    pub client_id: String,
+}
+
+/// Hop 2's key for an app-only agent token, and a plain app registration's resource token.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ResourceKey {
     pub authority_host: String,
@@ -56,7 +65,9 @@ pub struct ManagedIdentityKey {
 pub enum HopKey {
     /// Hop 1 (T1).
     Exchange(ExchangeKey),
-    /// Hop 2 (T2 or an app-only agent token).
+    /// Hop 2 with the exchange scope (T2).
+    AgentExchange(AgentExchangeKey),
+    /// Hop 2 with a resource scope (an app-only agent token).
     AgentIdentity(ResourceKey),
     /// Hop 3 (Agent User token).
     User(UserKey),
@@ -71,7 +82,7 @@ impl HopKey {
     pub fn hop(&self) -> Hop {
         match self {
             HopKey::Exchange(_) => Hop::Blueprint,
-            HopKey::AgentIdentity(_) => Hop::AgentIdentity,
+            HopKey::AgentExchange(_) | HopKey::AgentIdentity(_) => Hop::AgentIdentity,
             HopKey::User(_) => Hop::AgentUser,
             HopKey::App(_) => Hop::App,
             HopKey::ManagedIdentity(_) => Hop::ManagedIdentity,

@@ -33,6 +33,7 @@ pub mod retry;
 pub mod retry_after;
 pub mod scope;
 pub mod secret;
+pub mod tenant;
 pub mod token;
 pub mod user;
 
@@ -47,9 +48,9 @@ pub use credential::{
 };
 pub use error::{EntraError, ErrorClass, Reason};
 pub use hop::Hop;
-pub use keys::{ExchangeKey, HopKey, ManagedIdentityKey, ResourceKey, UserKey};
+pub use keys::{AgentExchangeKey, ExchangeKey, HopKey, ManagedIdentityKey, ResourceKey, UserKey};
 pub use retry::{Jitter, RetryPolicy};
-pub use scope::{ScopeError, ScopeSet};
+pub use scope::{ScopeError, ScopeSet, is_exchange_scope};
 pub use secret::Secret;
 pub use token::{IssuedToken, Minted};
 pub use user::UserSelector;

@@ -8,8 +8,34 @@ use std::fmt;
 pub const EXCHANGE_SCOPE: &str = "api://AzureADTokenExchange/.default";
 /// The resource requested from managed-identity endpoints for a client assertion (no `/.default`).
 pub const EXCHANGE_RESOURCE: &str = "api://AzureADTokenExchange";
+/// The token-exchange resource of every cloud: public, US Government, China. A token for any of them
+/// is an exchange token (T1 or T2), whose only use is to mint further tokens: it never leaves the
+/// gateway, whatever a config or a request says.
+pub const EXCHANGE_RESOURCES: [&str; 3] = [
+    EXCHANGE_RESOURCE,
+    "api://AzureADTokenExchangeUSGov",
+    "api://AzureADTokenExchangeChina",
+];
+/// The token exchange app's id: the `aud` of exchange tokens, and another way to name its scope.
+pub const TOKEN_EXCHANGE_APP_ID: &str = "fb60f99c-7a34-4190-8149-302f77469936";
 /// The OIDC scopes MSAL adds to the `user_fic` hop.
 pub const OIDC_SCOPES: [&str; 3] = ["openid", "profile", "offline_access"];
+
+/// True when `scope` asks for an exchange token, in any cloud's form: the `api://` resource or the
+/// exchange app's id, bare or with any `/permission` suffix, in any letter case (Entra matches
+/// resource identifiers case-insensitively, so `API://azureadtokenexchange/.default` is the same).
+pub fn is_exchange_scope(scope: &str) -> bool {
+    let scope = scope.trim();
+    EXCHANGE_RESOURCES
+        .iter()
+        .chain(std::iter::once(&TOKEN_EXCHANGE_APP_ID))
+        .any(|resource| {
+            scope
+                .get(..resource.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(resource))
+                && matches!(scope.as_bytes().get(resource.len()), None | Some(b'/'))
+        })
+}
 
 /// A normalised, non-empty set of scopes.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -80,6 +106,11 @@ impl ScopeSet {
     /// The exchange scope set used at hop 1 and for T2.
     pub fn exchange() -> Self {
         Self(vec![EXCHANGE_SCOPE.to_owned()])
+    }
+
+    /// True when any scope asks for an exchange token ([`is_exchange_scope`]).
+    pub fn contains_exchange(&self) -> bool {
+        self.0.iter().any(|s| is_exchange_scope(s))
     }
 
     /// The scopes, sorted.
@@ -155,6 +186,45 @@ mod tests {
             ScopeSet::new(many),
             Err(ScopeError::TooMany { .. })
         ));
+    }
+
+    #[test]
+    fn every_clouds_exchange_scope_is_recognised_in_every_spelling() {
+        for scope in [
+            "api://AzureADTokenExchange/.default",
+            "api://AzureADTokenExchange",
+            "api://AzureADTokenExchange/",
+            "API://azureadtokenexchange/.DEFAULT",
+            "api://AzureADTokenExchangeUSGov/.default",
+            "api://AzureADTokenExchangeChina/.default",
+            "api://AzureADTokenExchange/user_impersonation",
+            "api://AzureADTokenExchange/a/b",
+            "fb60f99c-7a34-4190-8149-302f77469936/.default",
+            "FB60F99C-7A34-4190-8149-302F77469936",
+        ] {
+            assert!(is_exchange_scope(scope), "{scope}");
+            assert!(
+                ScopeSet::new([scope]).unwrap().contains_exchange(),
+                "{scope}"
+            );
+        }
+    }
+
+    #[test]
+    fn resource_scopes_are_not_exchange_scopes() {
+        for scope in [
+            "https://graph.microsoft.com/.default",
+            "api://AzureADTokenExchangeX/.default",
+            "api://my-api/AzureADTokenExchange",
+            "https://AzureADTokenExchange/.default",
+            "api://",
+            "",
+            "api://AzureADTokenExchangé",
+        ] {
+            assert!(!is_exchange_scope(scope), "{scope}");
+        }
+        let graph = ScopeSet::new(["https://graph.microsoft.com/.default", "openid"]).unwrap();
+        assert!(!graph.contains_exchange());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Per-provider scope policy: which scopes each token kind may carry and which it gets by default.
 
-use agentmint_entra::{ScopeError, ScopeSet};
+use agentmint_entra::{ScopeError, ScopeSet, is_exchange_scope};
 
 /// The scope policy of one token kind of one provider.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -22,6 +22,8 @@ pub enum PolicyError {
     NothingAllowed,
     #[error("scope {0:?} is not allowed for this provider and kind")]
     NotAllowed(String),
+    #[error("scope {0:?} is Entra's token-exchange scope: exchange tokens never leave the gateway")]
+    ExchangeScope(String),
 }
 
 impl KindPolicy {
@@ -49,6 +51,11 @@ impl KindPolicy {
         } else {
             ScopeSet::new(requested)?
         };
+        // Defence in depth: `config check` refuses the exchange scope in every list, and the chain
+        // refuses it too; a policy never lets it through, whatever it was built from.
+        if let Some(exchange) = scopes.as_slice().iter().find(|s| is_exchange_scope(s)) {
+            return Err(PolicyError::ExchangeScope(truncate(exchange)));
+        }
         if let Some(outside) = scopes
             .as_slice()
             .iter()
@@ -101,6 +108,29 @@ mod tests {
             p.resolve(&["https://graph.microsoft.com/Mail".into()])
                 .is_err()
         );
+    }
+
+    #[test]
+    fn the_exchange_scope_is_refused_even_when_a_policy_allows_it() {
+        for scope in [
+            "api://AzureADTokenExchange/.default",
+            "api://AzureADTokenExchangeUSGov/.default",
+            "api://AzureADTokenExchangeChina/.default",
+            "fb60f99c-7a34-4190-8149-302f77469936/.default",
+        ] {
+            let p = policy(&[scope, "g/.default"], &[scope]);
+            assert!(
+                matches!(
+                    p.resolve(&[scope.into()]),
+                    Err(PolicyError::ExchangeScope(_))
+                ),
+                "{scope}"
+            );
+            assert!(
+                matches!(p.resolve(&[]), Err(PolicyError::ExchangeScope(_))),
+                "{scope} as a default"
+            );
+        }
     }
 
     #[test]

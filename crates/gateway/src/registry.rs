@@ -173,6 +173,7 @@ fn build_provider(
         config::ProviderKind::Agent {
             blueprint_client_id,
             agent_identity_client_id,
+            agent_identity_object_id,
             agent_user,
         } => {
             let user = agent_user.as_ref().map(|u| match u {
@@ -189,6 +190,7 @@ fn build_provider(
                 authority,
                 blueprint_client_id: blueprint_client_id.clone(),
                 agent_identity_client_id: agent_identity_client_id.clone(),
+                agent_identity_object_id: agent_identity_object_id.clone(),
                 credential,
             });
             (Target::Agent { agent, user }, policy)

@@ -125,7 +125,7 @@ impl TokenBroker for Broker {
         };
         let scopes = match policy.resolve(&req.scopes) {
             Ok(scopes) => scopes,
-            Err(err @ PolicyError::NotAllowed(_)) => {
+            Err(err @ (PolicyError::NotAllowed(_) | PolicyError::ExchangeScope(_))) => {
                 return refuse(Code::PermissionDenied, "SCOPE_NOT_ALLOWED", err.to_string());
             }
             Err(err) => return refuse(Code::InvalidArgument, "INVALID_SCOPE", err.to_string()),

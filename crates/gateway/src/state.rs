@@ -129,6 +129,7 @@ impl GatewayState {
 fn key_client(key: &HopKey) -> Option<(String, String)> {
     match key {
         HopKey::Exchange(k) => Some((k.tenant.clone(), k.client_id.clone())),
+        HopKey::AgentExchange(k) => Some((k.tenant.clone(), k.client_id.clone())),
         HopKey::AgentIdentity(k) | HopKey::App(k) => Some((k.tenant.clone(), k.client_id.clone())),
         HopKey::User(k) => Some((k.tenant.clone(), k.client_id.clone())),
         HopKey::ManagedIdentity(_) => None,

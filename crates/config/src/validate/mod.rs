@@ -8,6 +8,7 @@ mod certificate;
 mod certs;
 mod credential;
 mod endpoints;
+mod exchange;
 mod gateway;
 mod ids;
 mod provider;

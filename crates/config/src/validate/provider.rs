@@ -5,27 +5,30 @@ use super::{Ctx, credential, gateway, ids, scopes};
 use crate::reader::{At, Table};
 use crate::schema::{AgentUser, Provider, ProviderKind};
 
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 11] = [
     "name",
     "kind",
     "tenant",
     "authority_host",
     "blueprint_client_id",
     "agent_identity_client_id",
+    "agent_identity_object_id",
     "agent_user",
     "client_id",
     "credential",
     "scopes",
 ];
 /// Keys that only an `agent` provider may carry.
-const AGENT_ONLY: [&str; 3] = [
+const AGENT_ONLY: [&str; 4] = [
     "blueprint_client_id",
     "agent_identity_client_id",
+    "agent_identity_object_id",
     "agent_user",
 ];
 
 const NAME_HINT: &str = "a short name such as \"mail-agent\"; sandboxes and gRPC requests use it";
 const TENANT_HINT: &str = "the directory (tenant) id GUID from the Entra admin center, or a verified domain such as contoso.onmicrosoft.com";
+const OBJECT_ID_HINT: &str = "the Agent Identity's object id GUID (Entra admin center → Agent ID → the identity's Object ID); app-only tokens' oid is then checked against it";
 const GUID_HINT: &str =
     "the application (client) id GUID, such as 00000000-0000-0000-0000-000000000000";
 
@@ -130,10 +133,12 @@ fn agent(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<ProviderKind> {
     }
     let blueprint = required_guid(t, "blueprint_client_id", ctx);
     let agent_identity = required_guid(t, "agent_identity_client_id", ctx);
+    let agent_identity_object_id = optional_guid(t, "agent_identity_object_id", ctx);
     let agent_user = agent_user(t, ctx);
     Some(ProviderKind::Agent {
         blueprint_client_id: blueprint?,
         agent_identity_client_id: agent_identity?,
+        agent_identity_object_id: agent_identity_object_id?,
         agent_user: agent_user?,
     })
 }
@@ -154,6 +159,15 @@ fn app(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<ProviderKind> {
 fn required_guid(t: &Table<'_, '_>, key: &str, ctx: &mut Ctx<'_>) -> Option<String> {
     let at = t.required_string(key, GUID_HINT, &mut ctx.report)?;
     ctx.id(key, at, ids::guid, GUID_HINT)
+}
+
+/// `Some(None)` when `key` is absent; `None` after reporting a mistake.
+fn optional_guid(t: &Table<'_, '_>, key: &str, ctx: &mut Ctx<'_>) -> Option<Option<String>> {
+    if !t.has(key) {
+        return Some(None);
+    }
+    let at = t.string(key, &mut ctx.report)?;
+    ctx.id(key, at, ids::guid, OBJECT_ID_HINT).map(Some)
 }
 
 /// `Some(None)` when the provider names no agent user; `None` after reporting a mistake.

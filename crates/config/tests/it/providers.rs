@@ -39,10 +39,39 @@ fn an_agent_provider_is_read_with_its_user_and_defaults() {
         ProviderKind::Agent {
             blueprint_client_id: GUID_A.to_owned(),
             agent_identity_client_id: GUID_B.to_owned(),
+            agent_identity_object_id: None,
             agent_user: Some(AgentUser::Upn("agent@contoso.com".to_owned())),
         }
     );
     assert!(loaded.warnings.is_empty(), "{}", render(&loaded.warnings));
+}
+
+#[test]
+fn the_agent_identitys_object_id_is_optional_and_checked_as_a_guid() {
+    let src = agent_provider(SECRET).replace(
+        "agent_identity_client_id",
+        &format!(
+            "agent_identity_object_id = \"{}\"\nagent_identity_client_id",
+            GUID_A.to_uppercase()
+        ),
+    );
+    let loaded = structure(&src).unwrap();
+    let ProviderKind::Agent {
+        agent_identity_object_id,
+        ..
+    } = &loaded.config.providers[0].kind
+    else {
+        panic!("not an agent");
+    };
+    assert_eq!(agent_identity_object_id.as_deref(), Some(GUID_A));
+
+    let bad = agent_provider(SECRET).replace(
+        "agent_identity_client_id",
+        "agent_identity_object_id = \"not-a-guid\"\nagent_identity_client_id",
+    );
+    let errors = structure(&bad).unwrap_err();
+    let text = errors.to_string();
+    assert!(text.contains("agent_identity_object_id"), "{text}");
 }
 
 #[test]

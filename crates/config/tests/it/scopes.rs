@@ -112,3 +112,34 @@ fn too_many_scopes_are_refused() {
     let src = with_scopes(&format!("app_allowed = [{}]", many.join(", ")));
     one_error(&src, 13, "holds 33 scopes; at most 32");
 }
+
+#[test]
+fn the_exchange_scope_is_refused_in_every_list_and_every_clouds_spelling() {
+    for scope in [
+        "api://AzureADTokenExchange/.default",
+        "api://azureadtokenexchange/.default",
+        "api://AzureADTokenExchangeUSGov/.default",
+        "api://AzureADTokenExchangeChina/.default",
+        "fb60f99c-7a34-4190-8149-302f77469936/.default",
+    ] {
+        for (line, key) in [(13, "app_allowed"), (14, "user_allowed")] {
+            let lists = if key == "app_allowed" {
+                format!(
+                    "app_allowed = [\"{scope}\"]\nuser_allowed = [\"https://graph.microsoft.com/Mail.Read\"]"
+                )
+            } else {
+                format!(
+                    "app_allowed = [\"https://graph.microsoft.com/.default\"]\nuser_allowed = [\"{scope}\"]"
+                )
+            };
+            let d = one_error(&with_scopes(&lists), line, "token-exchange scope");
+            assert!(d.message.contains(key), "{scope}: {}", d.message);
+            assert!(
+                d.hint
+                    .as_deref()
+                    .is_some_and(|h| h.contains("exchange token")),
+                "{scope}: the hint says why"
+            );
+        }
+    }
+}

@@ -19,8 +19,10 @@ use std::sync::Arc;
 use crate::agent::{AgentRef, AppRef};
 use crate::cache::HopCache;
 use crate::client::EntraClient;
-use crate::error::EntraError;
+use crate::error::{EntraError, ErrorClass, Reason};
+use crate::hop::Hop;
 use crate::scope::ScopeSet;
+use crate::tenant::TenantPins;
 use crate::token::Minted;
 use crate::user::UserSelector;
 
@@ -29,19 +31,27 @@ use crate::user::UserSelector;
 pub struct Chain {
     client: EntraClient,
     cache: Arc<dyn HopCache>,
+    /// Domain-name tenants pinned to the GUID of their first token (shared by every clone).
+    pins: TenantPins,
 }
 
 impl Chain {
     pub fn new(client: EntraClient, cache: Arc<dyn HopCache>) -> Self {
-        Self { client, cache }
+        Self {
+            client,
+            cache,
+            pins: TenantPins::default(),
+        }
     }
 
-    /// The Agent Identity's own token for `scopes` (hop 1 → hop 2).
+    /// The Agent Identity's own token for `scopes` (hop 1 → hop 2). Never an exchange token: a
+    /// request for the exchange scope is refused here, before any upstream call.
     pub async fn app_only_token(
         &self,
         agent: &Arc<AgentRef>,
         scopes: &ScopeSet,
     ) -> Result<Minted, EntraError> {
+        refuse_exchange(scopes, Hop::AgentIdentity)?;
         self.agent_identity(agent, scopes).await
     }
 
@@ -52,6 +62,7 @@ impl Chain {
         user: &UserSelector,
         scopes: &ScopeSet,
     ) -> Result<Minted, EntraError> {
+        refuse_exchange(scopes, Hop::AgentUser)?;
         self.agent_user(agent, user, scopes).await
     }
 
@@ -61,8 +72,24 @@ impl Chain {
         app: &Arc<AppRef>,
         scopes: &ScopeSet,
     ) -> Result<Minted, EntraError> {
+        refuse_exchange(scopes, Hop::App)?;
         self.app(app, scopes).await
     }
+}
+
+/// Exchange tokens (T1, T2, or an app's own) exist only to mint further tokens inside the gateway:
+/// no public operation hands one out, whatever the caller's policy allowed.
+fn refuse_exchange(scopes: &ScopeSet, hop: Hop) -> Result<(), EntraError> {
+    if !scopes.contains_exchange() {
+        return Ok(());
+    }
+    Err(EntraError::new(
+        hop,
+        ErrorClass::Permanent,
+        Reason::InvalidScope,
+        "the token-exchange scope is never minted for a caller: an exchange token only mints further tokens"
+            .to_owned(),
+    ))
 }
 
 impl fmt::Debug for Chain {

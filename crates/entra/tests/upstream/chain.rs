@@ -11,7 +11,7 @@ use agentmint_entra::{
     NoCache, Reason, ScopeSet, SigningAlgorithm, UserSelector,
 };
 use serde_json::json;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::*;
@@ -281,7 +281,9 @@ async fn an_app_token_where_the_user_token_was_asked_is_refused_at_hop3() {
 
 #[tokio::test]
 async fn a_user_token_for_another_user_is_refused_at_hop3() {
-    let other = jwt(json!({"tid": TENANT, "appid": AGENT_ID, "idtyp": "user", "oid": MI_ID}));
+    let other = jwt(
+        json!({"tid": TENANT, "aud": GRAPH_RESOURCE, "appid": AGENT_ID, "idtyp": "user", "oid": MI_ID}),
+    );
     let err = mismatch(
         Tokens {
             user: other,
@@ -349,6 +351,16 @@ async fn a_managed_identity_token_returned_as_the_apps_token_is_refused_naming_a
 async fn the_managed_identity_assertion_is_cached_across_scopes() {
     let server = MockServer::start().await;
     let credential = mount_app_service_mi(&server).await;
+    let vault = jwt(
+        json!({"tid": TENANT, "aud": "https://vault.azure.net", "appid": APP_ID, "idtyp": "app"}),
+    );
+    Mock::given(method("POST"))
+        .and(path(token_path()))
+        .and(body_string_contains("vault.azure.net"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token_body(&vault)))
+        .with_priority(1)
+        .mount(&server)
+        .await;
     Mock::given(method("POST"))
         .and(path(token_path()))
         .respond_with(
@@ -415,21 +427,121 @@ async fn an_upn_selects_the_user_with_username() {
     let hop3_scope = format!("{USER_READ} openid profile offline_access");
     Mock::given(method("POST"))
         .and(path(token_path()))
-        .and(hop3_form(
-            &t.t1,
-            &t.t2,
-            "username",
-            "agent-user@contoso.example",
-            &hop3_scope,
-        ))
+        .and(hop3_form(&t.t1, &t.t2, "username", USER_UPN, &hop3_scope))
         .respond_with(ResponseTemplate::new(200).set_body_json(token_body(&t.user)))
         .mount(&server)
         .await;
     let chain = Chain::new(fast_client(), MapCache::new());
-    let user = UserSelector::Upn("agent-user@contoso.example".into());
+    let user = UserSelector::Upn(USER_UPN.into());
     let minted = chain
         .agent_user_token(&agent(&server, certificate()), &user, &scopes(USER_READ))
         .await
         .unwrap();
     assert_eq!(minted.token.access_token.expose(), t.user);
+}
+
+#[tokio::test]
+async fn an_app_only_token_for_another_resource_is_refused_at_hop2_naming_aud() {
+    let other_resource = jwt(
+        json!({"tid": TENANT, "aud": "https://management.azure.com", "appid": AGENT_ID, "idtyp": "app"}),
+    );
+    let err = mismatch(
+        Tokens {
+            app: other_resource,
+            ..Tokens::good()
+        },
+        false,
+    )
+    .await;
+    assert_eq!(err.hop, Hop::AgentIdentity);
+    assert!(err.message.contains("aud"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn a_t1_that_is_not_an_exchange_token_is_refused_at_hop1_naming_aud() {
+    let graph_t1 =
+        jwt(json!({"tid": TENANT, "aud": GRAPH_RESOURCE, "appid": BLUEPRINT, "idtyp": "app"}));
+    let err = mismatch(
+        Tokens {
+            t1: graph_t1,
+            ..Tokens::good()
+        },
+        false,
+    )
+    .await;
+    assert_eq!(err.hop, Hop::Blueprint);
+    assert!(
+        err.message.contains("aud") && err.message.contains(EXCHANGE_APP_ID),
+        "{}",
+        err.message
+    );
+}
+
+#[tokio::test]
+async fn a_user_token_for_another_upn_is_refused_at_hop3() {
+    let server = MockServer::start().await;
+    let t = Tokens {
+        user: jwt(
+            json!({"tid": TENANT, "aud": GRAPH_RESOURCE, "appid": AGENT_ID, "idtyp": "user", "upn": "mallory@contoso.example"}),
+        ),
+        ..Tokens::good()
+    };
+    mount_agent_hops(&server, &t).await;
+    let hop3_scope = format!("{USER_READ} openid profile offline_access");
+    Mock::given(method("POST"))
+        .and(path(token_path()))
+        .and(hop3_form(&t.t1, &t.t2, "username", USER_UPN, &hop3_scope))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token_body(&t.user)))
+        .mount(&server)
+        .await;
+    let chain = Chain::new(fast_client(), Arc::new(NoCache));
+    let err = chain
+        .agent_user_token(
+            &agent(&server, certificate()),
+            &UserSelector::Upn(USER_UPN.into()),
+            &scopes(USER_READ),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.hop, err.reason),
+        (Hop::AgentUser, Reason::ClaimsMismatch)
+    );
+    assert!(
+        err.message.contains("upn") && err.message.contains("mallory@contoso.example"),
+        "{}",
+        err.message
+    );
+}
+
+#[tokio::test]
+async fn no_public_operation_mints_an_exchange_scope_and_none_calls_upstream() {
+    let server = MockServer::start().await;
+    mount_agent_hops(&server, &Tokens::good()).await;
+    let chain = Chain::new(fast_client(), MapCache::new());
+    let agent = agent(&server, certificate());
+    let app = app(&server, certificate());
+    let user = UserSelector::ObjectId(USER_OID.into());
+    for scope in [
+        "api://AzureADTokenExchange/.default",
+        "api://AzureADTokenExchangeUSGov/.default",
+        "api://AzureADTokenExchangeChina/.default",
+        "fb60f99c-7a34-4190-8149-302f77469936/.default",
+    ] {
+        let s = scopes(scope);
+        let errors = [
+            chain.app_only_token(&agent, &s).await.unwrap_err(),
+            chain.agent_user_token(&agent, &user, &s).await.unwrap_err(),
+            chain.app_registration_token(&app, &s).await.unwrap_err(),
+        ];
+        for err in errors {
+            assert_eq!(
+                (err.class, err.reason),
+                (ErrorClass::Permanent, Reason::InvalidScope),
+                "{scope}"
+            );
+        }
+    }
+    let requests = server.received_requests().await.unwrap();
+    assert!(requests.is_empty(), "{} upstream requests", requests.len());
 }

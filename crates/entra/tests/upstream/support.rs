@@ -40,15 +40,30 @@ pub fn jwt(claims: Value) -> String {
     )
 }
 
+/// The exchange app's id: the `aud` of T1 and T2.
+pub const EXCHANGE_APP_ID: &str = "fb60f99c-7a34-4190-8149-302f77469936";
+/// Microsoft Graph's resource URI: the `aud` of v1 Graph tokens.
+pub const GRAPH_RESOURCE: &str = "https://graph.microsoft.com";
+/// The Agent User's UPN, as the tests' user tokens carry it.
+pub const USER_UPN: &str = "agent-user@contoso.example";
+
 /// An app token issued to `appid` in [`TENANT`], tagged with `tag` so tests can tell tokens apart.
+/// Tokens tagged `t1…`/`t2…` are exchange tokens (`aud` = the exchange app), others Graph's.
 pub fn app_token(appid: &str, tag: &str) -> String {
-    jwt(json!({"tid": TENANT, "appid": appid, "idtyp": "app", "oid": appid, "tag": tag}))
+    let aud = if tag.starts_with("t1") || tag.starts_with("t2") {
+        EXCHANGE_APP_ID
+    } else {
+        GRAPH_RESOURCE
+    };
+    jwt(
+        json!({"tid": TENANT, "aud": aud, "appid": appid, "idtyp": "app", "oid": appid, "tag": tag}),
+    )
 }
 
-/// A delegated token for the Agent User, issued to the Agent Identity.
+/// A delegated Graph token for the Agent User, issued to the Agent Identity.
 pub fn user_token(tag: &str) -> String {
     jwt(
-        json!({"tid": TENANT, "appid": AGENT_ID, "idtyp": "user", "oid": USER_OID, "scp": "User.Read", "tag": tag}),
+        json!({"tid": TENANT, "aud": GRAPH_RESOURCE, "appid": AGENT_ID, "idtyp": "user", "oid": USER_OID, "upn": USER_UPN, "scp": "User.Read", "tag": tag}),
     )
 }
 
@@ -117,6 +132,7 @@ pub fn agent(server: &MockServer, credential: Credential) -> Arc<AgentRef> {
         authority: authority(server),
         blueprint_client_id: BLUEPRINT.to_owned(),
         agent_identity_client_id: AGENT_ID.to_owned(),
+        agent_identity_object_id: None,
         credential,
     })
 }

@@ -3,7 +3,7 @@
 //! prints their decoded claims side by side. Then it shows why the managed-identity token must never
 //! be used directly, and how many requests Entra (the emulator) saw.
 
-use agentmint_entra::claims::{Expected, TokenUse};
+use agentmint_entra::claims::{Audience, Expected, TokenUse};
 use anyhow::{Context, bail};
 use serde_json::{Map, Value};
 
@@ -196,11 +196,14 @@ async fn direct_mi_mistake(stack: &Stack, http: &reqwest::Client) -> anyhow::Res
         .context("no MI access_token")?;
     let expected = Expected {
         tenant: w.tenant_id.clone(),
+        audience: Audience::Resource("https://graph.microsoft.com".to_owned()),
         app_id: w.app_id.clone(),
         token_use: TokenUse::App,
         oid: None,
+        upn: None,
     };
-    match agentmint_entra::claims::check(token, &expected, agentmint_entra::Hop::App) {
+    let pins = agentmint_entra::tenant::TenantPins::default();
+    match agentmint_entra::claims::check(token, &expected, &pins, agentmint_entra::Hop::App) {
         Ok(()) => bail!("the claims check accepted a managed-identity token as the bot's token"),
         Err(err) => {
             println!(
