@@ -16,13 +16,21 @@ use crate::response::{
 use crate::retry_after;
 use crate::token::IssuedToken;
 
+/// MSAL's per-request GUID, which Entra records as the correlation id.
+const CLIENT_REQUEST_ID: &str = "client-request-id";
+/// Asks Entra to echo `client-request-id` back.
+const RETURN_CLIENT_REQUEST_ID: &str = "return-client-request-id";
+/// The Azure SDKs' request-id header, sent to managed-identity endpoints.
+const MS_CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
+
 impl EntraClient {
-    /// One POST of `body` (an encoded form) to the token endpoint.
+    /// One POST of `body` (an encoded form) to the token endpoint, with MSAL's request-id headers.
     pub(crate) async fn post_form_once(
         &self,
         hop: Hop,
         endpoint: &str,
         body: String,
+        request_id: String,
     ) -> Result<(u16, IssuedToken), EntraError> {
         let mut response = self
             .inner
@@ -30,6 +38,8 @@ impl EntraClient {
             .post(endpoint)
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(ACCEPT, "application/json")
+            .header(CLIENT_REQUEST_ID, request_id)
+            .header(RETURN_CLIENT_REQUEST_ID, "true")
             .body(body)
             .send()
             .await
@@ -54,17 +64,19 @@ impl EntraClient {
         Err(err)
     }
 
-    /// One GET of a managed-identity token.
+    /// One GET of a managed-identity token, with the Azure SDKs' request-id header.
     pub(crate) async fn get_managed_identity_once(
         &self,
         request: &ManagedIdentityRequest,
+        request_id: String,
     ) -> Result<(u16, IssuedToken), EntraError> {
         let hop = Hop::ManagedIdentity;
         let mut builder = self
             .inner
             .managed_identity_http
             .get(request.url.clone())
-            .header(ACCEPT, "application/json");
+            .header(ACCEPT, "application/json")
+            .header(MS_CLIENT_REQUEST_ID, request_id);
         for (name, value) in &request.headers {
             let mut value = HeaderValue::from_str(value.expose()).map_err(|_| {
                 EntraError::new(

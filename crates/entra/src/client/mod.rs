@@ -102,8 +102,8 @@ impl EntraClient {
     ) -> Result<IssuedToken, EntraError> {
         let body = grant::encode(form);
         let policy = self.inner.retry;
-        self.retrying(hop, &policy, token_endpoint_rule, || {
-            self.post_form_once(hop, endpoint, body.clone())
+        self.retrying(hop, &policy, token_endpoint_rule, |request_id| {
+            self.post_form_once(hop, endpoint, body.clone(), request_id)
         })
         .await
     }
@@ -124,9 +124,12 @@ impl EntraClient {
             )
         })?;
         let policy = self.inner.managed_identity_retry;
-        self.retrying(Hop::ManagedIdentity, &policy, managed_identity_rule, || {
-            self.get_managed_identity_once(&request)
-        })
+        self.retrying(
+            Hop::ManagedIdentity,
+            &policy,
+            managed_identity_rule,
+            |request_id| self.get_managed_identity_once(&request, request_id),
+        )
         .await
     }
 }

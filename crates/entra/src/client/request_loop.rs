@@ -4,6 +4,11 @@
 //! so a call never outlives the deadline however the upstream behaves (an abandoned attempt is
 //! dropped, not left running). Every failed attempt is logged at WARN with the hop, status, AADSTS
 //! code, correlation id and reason; never a token, an assertion or a body.
+//!
+//! Like MSAL, every attempt carries a fresh `client-request-id` GUID, which Entra records as the
+//! request's correlation id. An attempt that fails without an answer Entra correlated (a timeout,
+//! a reset, an unreadable body) still leaves that id, in the log and in the error, for an operator
+//! to look up in Entra's sign-in logs.
 
 use std::future::Future;
 use std::time::Duration;
@@ -38,7 +43,7 @@ impl EntraClient {
         mut attempt: A,
     ) -> Result<IssuedToken, EntraError>
     where
-        A: FnMut() -> Fut,
+        A: FnMut(String) -> Fut,
         Fut: Future<Output = Result<(u16, IssuedToken), EntraError>>,
     {
         let started = Instant::now();
@@ -49,7 +54,8 @@ impl EntraClient {
             let left = policy.deadline.saturating_sub(started.elapsed());
             let limit = self.inner.request_timeout.min(left);
             let begun = Instant::now();
-            let outcome = match tokio::time::timeout(limit, attempt()).await {
+            let request_id = uuid::Uuid::new_v4().to_string();
+            let outcome = match tokio::time::timeout(limit, attempt(request_id.clone())).await {
                 Ok(outcome) => outcome,
                 Err(_) => Err(timeout_error(hop)),
             };
@@ -66,7 +72,12 @@ impl EntraClient {
                     );
                     return Ok(token);
                 }
-                Err(err) => err,
+                Err(mut err) => {
+                    if err.correlation_id.is_none() {
+                        err.correlation_id = Some(request_id.clone());
+                    }
+                    err
+                }
             };
             self.observe(hop, err.status, elapsed, Some(&err));
             let aadsts = err.aadsts_code();
@@ -75,6 +86,7 @@ impl EntraClient {
                 status = err.status,
                 aadsts = aadsts.as_deref(),
                 correlation_id = err.correlation_id.as_deref(),
+                client_request_id = %request_id,
                 reason = %err.reason,
                 attempt = made,
                 elapsed_ms = elapsed.as_millis() as u64,
