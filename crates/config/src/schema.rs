@@ -72,6 +72,8 @@ pub struct Provider {
     pub tenant: String,
     /// The authority host for this provider (its own, else the gateway's, else Entra's).
     pub authority_host: String,
+    /// The token-exchange resource, when it overrides the one `authority_host` implies.
+    pub exchange_audience: Option<String>,
     pub credential: CredentialSpec,
     pub scopes: ScopePolicy,
 }

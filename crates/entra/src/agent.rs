@@ -5,24 +5,68 @@
 //! shares them as `Arc`s, so a minter that runs again in the background owns what it needs.
 
 use crate::credential::Credential;
+use crate::scope::EXCHANGE_RESOURCE;
 
 /// Microsoft's public-cloud authority host, the default.
 pub const PUBLIC_CLOUD: &str = "https://login.microsoftonline.com";
+
+/// The sovereign clouds' authority hosts and their token-exchange resources (Microsoft's workload
+/// identity federation docs). Every other host, the emulator's included, is the public cloud's.
+const SOVEREIGN_EXCHANGE: [(&str, &str); 3] = [
+    (
+        "login.microsoftonline.us",
+        "api://AzureADTokenExchangeUSGov",
+    ),
+    ("login.chinacloudapi.cn", "api://AzureADTokenExchangeChina"),
+    (
+        "login.partner.microsoftonline.cn",
+        "api://AzureADTokenExchangeChina",
+    ),
+];
 
 /// An authority host (public cloud, a sovereign cloud, or the emulator) and the tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Authority {
     pub host: String,
     pub tenant: String,
+    /// The token-exchange resource, when the operator overrides the one the host implies.
+    pub exchange_resource: Option<String>,
 }
 
 impl Authority {
+    /// `tenant` at `host`, with the exchange resource the host implies.
+    pub fn new(host: impl Into<String>, tenant: impl Into<String>) -> Self {
+        Self {
+            host: host.into(),
+            tenant: tenant.into(),
+            exchange_resource: None,
+        }
+    }
+
     /// The public-cloud authority for `tenant`.
     pub fn public(tenant: impl Into<String>) -> Self {
-        Self {
-            host: PUBLIC_CLOUD.to_owned(),
-            tenant: tenant.into(),
+        Self::new(PUBLIC_CLOUD, tenant)
+    }
+
+    /// The token-exchange resource of this authority's cloud (`api://AzureADTokenExchange` in the
+    /// public cloud, `…USGov` and `…China` in the sovereign ones), unless overridden. It is what T1
+    /// and T2 are requested for, and what a managed identity's assertion is requested for.
+    pub fn exchange_resource(&self) -> &str {
+        if let Some(resource) = &self.exchange_resource {
+            return resource;
         }
+        let host = self.host_trimmed();
+        let host = host.split_once("://").map_or(host, |(_, rest)| rest);
+        let host = host.split(['/', ':']).next().unwrap_or(host);
+        SOVEREIGN_EXCHANGE
+            .iter()
+            .find(|(h, _)| h.eq_ignore_ascii_case(host))
+            .map_or(EXCHANGE_RESOURCE, |(_, resource)| resource)
+    }
+
+    /// The exchange scope: [`Self::exchange_resource`] + `/.default`.
+    pub fn exchange_scope(&self) -> String {
+        format!("{}/.default", self.exchange_resource())
     }
 
     /// The host without a trailing slash, as used in URLs and cache keys (so `https://h/` and
@@ -66,10 +110,7 @@ mod tests {
 
     #[test]
     fn token_endpoint_trims_the_hosts_trailing_slash() {
-        let a = Authority {
-            host: "https://login.example/".into(),
-            tenant: "t1".into(),
-        };
+        let a = Authority::new("https://login.example/", "t1");
         assert_eq!(
             a.token_endpoint(),
             "https://login.example/t1/oauth2/v2.0/token"
@@ -77,6 +118,40 @@ mod tests {
         assert_eq!(
             Authority::public("t1").token_endpoint(),
             "https://login.microsoftonline.com/t1/oauth2/v2.0/token"
+        );
+    }
+
+    #[test]
+    fn the_exchange_resource_follows_the_cloud() {
+        let of = |host: &str| Authority::new(host, "t").exchange_resource().to_owned();
+        assert_eq!(of(PUBLIC_CLOUD), "api://AzureADTokenExchange");
+        assert_eq!(
+            of("https://login.microsoftonline.us/"),
+            "api://AzureADTokenExchangeUSGov"
+        );
+        assert_eq!(
+            of("https://LOGIN.chinacloudapi.cn"),
+            "api://AzureADTokenExchangeChina"
+        );
+        assert_eq!(
+            of("https://login.partner.microsoftonline.cn:443/"),
+            "api://AzureADTokenExchangeChina"
+        );
+        assert_eq!(of("https://127.0.0.1:8443"), "api://AzureADTokenExchange");
+        assert_eq!(
+            Authority::new("https://login.microsoftonline.us", "t").exchange_scope(),
+            "api://AzureADTokenExchangeUSGov/.default"
+        );
+    }
+
+    #[test]
+    fn an_explicit_exchange_resource_wins() {
+        let mut a = Authority::new("https://127.0.0.1:8443", "t");
+        a.exchange_resource = Some("api://AzureADTokenExchangeUSGov".into());
+        assert_eq!(a.exchange_resource(), "api://AzureADTokenExchangeUSGov");
+        assert_eq!(
+            a.exchange_scope(),
+            "api://AzureADTokenExchangeUSGov/.default"
         );
     }
 }

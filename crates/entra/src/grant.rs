@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::scope::{EXCHANGE_SCOPE, ScopeSet};
+use crate::scope::ScopeSet;
 use crate::secret::Secret;
 use crate::user::UserSelector;
 
@@ -74,15 +74,17 @@ impl ClientAuth {
 }
 
 /// Hop 1: the Blueprint proves itself and asks for T1 on behalf of the Agent Identity (`fmi_path`).
+/// `exchange_scope` is the cloud's ([`crate::Authority::exchange_scope`]).
 pub fn blueprint(
     blueprint_client_id: &str,
     agent_identity_client_id: &str,
+    exchange_scope: &str,
     auth: ClientAuth,
 ) -> Form {
     let mut form = vec![
         ("grant_type", plain("client_credentials")),
         ("client_id", plain(blueprint_client_id)),
-        ("scope", plain(EXCHANGE_SCOPE)),
+        ("scope", plain(exchange_scope)),
         ("fmi_path", plain(agent_identity_client_id)),
     ];
     auth.push(&mut form);
@@ -140,6 +142,7 @@ pub fn app(client_id: &str, auth: ClientAuth, scopes: &ScopeSet) -> Form {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scope::{EXCHANGE_RESOURCE, EXCHANGE_SCOPE};
     use std::collections::BTreeMap;
 
     fn fields(form: &Form) -> BTreeMap<&'static str, String> {
@@ -156,7 +159,12 @@ mod tests {
 
     #[test]
     fn hop1_sends_fmi_path_and_the_exchange_scope() {
-        let form = blueprint("bp", "ai", ClientAuth::Assertion(Secret::new("jwt")));
+        let form = blueprint(
+            "bp",
+            "ai",
+            EXCHANGE_SCOPE,
+            ClientAuth::Assertion(Secret::new("jwt")),
+        );
         assert_eq!(
             fields(&form),
             expect(&[
@@ -172,7 +180,12 @@ mod tests {
 
     #[test]
     fn a_client_secret_replaces_both_assertion_fields() {
-        let form = blueprint("bp", "ai", ClientAuth::Secret(Secret::new("pw")));
+        let form = blueprint(
+            "bp",
+            "ai",
+            EXCHANGE_SCOPE,
+            ClientAuth::Secret(Secret::new("pw")),
+        );
         let f = fields(&form);
         assert_eq!(f.get("client_secret").map(String::as_str), Some("pw"));
         assert!(!f.contains_key("client_assertion"));
@@ -209,7 +222,11 @@ mod tests {
 
     #[test]
     fn debug_of_a_form_redacts_assertions() {
-        let form = agent_identity("ai", &Secret::new("t1-secret-jwt"), &ScopeSet::exchange());
+        let form = agent_identity(
+            "ai",
+            &Secret::new("t1-secret-jwt"),
+            &ScopeSet::exchange(EXCHANGE_RESOURCE),
+        );
         let shown = format!("{form:?}");
         assert!(!shown.contains("t1-secret-jwt"), "{shown}");
         assert!(shown.contains("[redacted]"));

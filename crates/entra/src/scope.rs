@@ -103,9 +103,9 @@ impl ScopeSet {
         Ok(Self(out))
     }
 
-    /// The exchange scope set used at hop 1 and for T2.
-    pub fn exchange() -> Self {
-        Self(vec![EXCHANGE_SCOPE.to_owned()])
+    /// The exchange scope set of the cloud whose exchange resource is `resource` (hop 1 and T2).
+    pub fn exchange(resource: &str) -> Self {
+        Self(vec![format!("{resource}/.default")])
     }
 
     /// True when any scope asks for an exchange token ([`is_exchange_scope`]).

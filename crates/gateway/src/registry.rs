@@ -160,8 +160,8 @@ fn build_provider(
         }
     })?;
     let authority = Authority {
-        host: record.authority_host.clone(),
-        tenant: record.tenant.clone(),
+        exchange_resource: record.exchange_audience.clone(),
+        ..Authority::new(&record.authority_host, &record.tenant)
     };
     let scopes_err = |source| RegistryError::Scopes {
         provider: record.name.clone(),

@@ -5,11 +5,12 @@ use super::{Ctx, credential, gateway, ids, scopes};
 use crate::reader::{At, Table};
 use crate::schema::{AgentUser, Provider, ProviderKind};
 
-const KEYS: [&str; 11] = [
+const KEYS: [&str; 12] = [
     "name",
     "kind",
     "tenant",
     "authority_host",
+    "exchange_audience",
     "blueprint_client_id",
     "agent_identity_client_id",
     "agent_identity_object_id",
@@ -61,6 +62,7 @@ pub(super) fn read<'a>(
     } else {
         Some(default_authority.to_owned())
     };
+    let exchange_audience = exchange_audience(t, ctx);
     let kind = kind(t, ctx);
     let provider_kind = match kind {
         Some(Kind::Agent) => agent(t, ctx),
@@ -98,6 +100,7 @@ pub(super) fn read<'a>(
             kind: provider_kind?,
             tenant: tenant?,
             authority_host: authority_host?,
+            exchange_audience: exchange_audience?,
             credential: credential?,
             scopes: scopes?,
         })
@@ -159,6 +162,27 @@ fn app(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<ProviderKind> {
 fn required_guid(t: &Table<'_, '_>, key: &str, ctx: &mut Ctx<'_>) -> Option<String> {
     let at = t.required_string(key, GUID_HINT, &mut ctx.report)?;
     ctx.id(key, at, ids::guid, GUID_HINT)
+}
+
+/// `exchange_audience`: an override of the exchange resource the authority host implies, for a
+/// cloud agentmint does not know. `Some(None)` when absent; `None` after reporting a mistake.
+fn exchange_audience(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<Option<String>> {
+    if !t.has("exchange_audience") {
+        return Some(None);
+    }
+    let at = t.string("exchange_audience", &mut ctx.report)?;
+    let value = at.value;
+    if value.len() > "api://".len()
+        && value[.."api://".len()].eq_ignore_ascii_case("api://")
+        && !value["api://".len()..].contains('/')
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Some(Some(value.to_owned()));
+    }
+    ctx.report
+        .error(at.span(), "`exchange_audience` must be an api:// resource such as \"api://AzureADTokenExchangeUSGov\", without /.default")
+        .hint("usually leave it out: the exchange audience follows authority_host (public cloud, US Government, China)");
+    None
 }
 
 /// `Some(None)` when `key` is absent; `None` after reporting a mistake.

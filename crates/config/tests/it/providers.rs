@@ -269,3 +269,31 @@ fn duplicate_provider_names_are_reported_at_both_positions() {
     assert_eq!(errs[1].0, 17);
     assert!(errs[1].1.contains("is already used at line 2"), "{errs:?}");
 }
+
+#[test]
+fn an_exchange_audience_override_is_an_api_uri_without_default() {
+    let with = |value: &str| {
+        agent_provider(SECRET).replace(
+            "agent_identity_client_id",
+            &format!("exchange_audience = \"{value}\"\nagent_identity_client_id"),
+        )
+    };
+    let loaded = structure(&with("api://AzureADTokenExchangeUSGov")).unwrap();
+    assert_eq!(
+        loaded.config.providers[0].exchange_audience.as_deref(),
+        Some("api://AzureADTokenExchangeUSGov")
+    );
+    assert_eq!(
+        structure(&agent_provider(SECRET)).unwrap().config.providers[0].exchange_audience,
+        None
+    );
+    for bad in [
+        "https://example.com",
+        "api://AzureADTokenExchange/.default",
+        "api://",
+        "api://a b",
+    ] {
+        let text = structure(&with(bad)).unwrap_err().to_string();
+        assert!(text.contains("exchange_audience"), "{bad}: {text}");
+    }
+}

@@ -59,7 +59,7 @@ impl Chain {
             let auth = chain
                 .client_auth(
                     &agent.credential,
-                    &endpoint,
+                    &agent.authority,
                     &agent.blueprint_client_id,
                     Hop::Blueprint,
                 )
@@ -67,6 +67,7 @@ impl Chain {
             let form = grant::blueprint(
                 &agent.blueprint_client_id,
                 &agent.agent_identity_client_id,
+                &agent.authority.exchange_scope(),
                 auth,
             );
             let token = chain
@@ -98,7 +99,10 @@ impl Chain {
         });
         let mint = minter(self, agent.clone(), |chain, agent| async move {
             chain
-                .agent_identity_grant(&agent, &ScopeSet::exchange())
+                .agent_identity_grant(
+                    &agent,
+                    &ScopeSet::exchange(agent.authority.exchange_resource()),
+                )
                 .await
         });
         self.cache.get_or_mint(key, mint)
@@ -215,7 +219,7 @@ impl Chain {
         let mint = minter(self, target, |chain, (app, scopes)| async move {
             let endpoint = app.authority.token_endpoint();
             let auth = chain
-                .client_auth(&app.credential, &endpoint, &app.client_id, Hop::App)
+                .client_auth(&app.credential, &app.authority, &app.client_id, Hop::App)
                 .await?;
             let form = grant::app(&app.client_id, auth, &scopes);
             let token = chain

@@ -545,3 +545,67 @@ async fn no_public_operation_mints_an_exchange_scope_and_none_calls_upstream() {
     let requests = server.received_requests().await.unwrap();
     assert!(requests.is_empty(), "{} upstream requests", requests.len());
 }
+
+#[tokio::test]
+async fn a_sovereign_cloud_uses_its_own_exchange_audience_on_every_hop_and_for_the_mi_assertion() {
+    const USGOV: &str = "api://AzureADTokenExchangeUSGov";
+    let server = MockServer::start().await;
+    let mi_token = app_token(MI_ID, "mi");
+    Mock::given(method("GET"))
+        .and(path("/msi/token"))
+        .and(wiremock::matchers::query_param("resource", USGOV))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": mi_token, "expires_on": in_an_hour().to_string(),
+            "resource": USGOV, "token_type": "Bearer", "client_id": MI_ID
+        })))
+        .mount(&server)
+        .await;
+    let t = Tokens::good();
+    let exchange_scope = format!("{USGOV}/.default");
+    let hop3_scope = format!("{USER_READ} openid profile offline_access");
+    let routes = [
+        (
+            ExactForm::new()
+                .eq("grant_type", "client_credentials")
+                .eq("client_id", BLUEPRINT)
+                .eq("scope", &exchange_scope)
+                .eq("fmi_path", AGENT_ID)
+                .eq("client_assertion_type", JWT_BEARER)
+                .eq("client_assertion", &mi_token),
+            t.t1.clone(),
+        ),
+        (hop2_form(&t.t1, &exchange_scope), t.t2.clone()),
+        (
+            hop3_form(&t.t1, &t.t2, "user_id", USER_OID, &hop3_scope),
+            t.user.clone(),
+        ),
+    ];
+    for (form, token) in routes {
+        Mock::given(method("POST"))
+            .and(path(token_path()))
+            .and(form)
+            .respond_with(ResponseTemplate::new(200).set_body_json(token_body(&token)))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let source = ManagedIdentitySource::AppService {
+        endpoint: format!("{}/msi/token", server.uri()),
+        header: "h".into(),
+    };
+    let mi = ManagedIdentityCredential::new(source, None);
+    let mut agent = (*agent(&server, Credential::ManagedIdentity(Arc::new(mi)))).clone();
+    // The mock server is on loopback, so the cloud is named explicitly, as an operator would for a
+    // host agentmint does not know.
+    agent.authority.exchange_resource = Some(USGOV.into());
+    let chain = Chain::new(fast_client(), MapCache::new());
+    let minted = chain
+        .agent_user_token(
+            &Arc::new(agent),
+            &UserSelector::ObjectId(USER_OID.into()),
+            &scopes(USER_READ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(minted.token.access_token.expose(), t.user);
+}

@@ -20,6 +20,7 @@ fn form() -> grant::Form {
     grant::blueprint(
         BLUEPRINT,
         AGENT_ID,
+        agentmint_entra::scope::EXCHANGE_SCOPE,
         ClientAuth::Assertion(Secret::new("a.b.c")),
     )
 }

@@ -95,6 +95,7 @@ async fn a_form_the_matcher_rejects_never_gets_a_token() {
     let mut form = grant::blueprint(
         BLUEPRINT,
         AGENT_ID,
+        agentmint_entra::scope::EXCHANGE_SCOPE,
         ClientAuth::Assertion(Secret::new("a.b.c")),
     );
     form.retain(|(k, _)| *k != "fmi_path");
@@ -107,6 +108,7 @@ async fn a_form_the_matcher_rejects_never_gets_a_token() {
     let form = grant::blueprint(
         BLUEPRINT,
         AGENT_ID,
+        agentmint_entra::scope::EXCHANGE_SCOPE,
         ClientAuth::Assertion(Secret::new("a.b.c")),
     );
     fast_client()

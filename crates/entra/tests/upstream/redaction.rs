@@ -133,7 +133,15 @@ async fn every_secret_holding_type_prints_redacted() {
     let auth = ClientAuth::Secret(Secret::new(CLIENT_SECRET));
     debug("ClientAuth", &auth);
     let scopes = ScopeSet::new([GRAPH]).unwrap();
-    debug("hop 1 form", &grant::blueprint(BLUEPRINT, AGENT_ID, auth));
+    debug(
+        "hop 1 form",
+        &grant::blueprint(
+            BLUEPRINT,
+            AGENT_ID,
+            agentmint_entra::scope::EXCHANGE_SCOPE,
+            auth,
+        ),
+    );
     debug(
         "app form",
         &grant::app(APP_ID, ClientAuth::Assertion(Secret::new(TOKEN)), &scopes),

@@ -121,10 +121,7 @@ pub fn fast_client() -> EntraClient {
 }
 
 pub fn authority(server: &MockServer) -> Authority {
-    Authority {
-        host: format!("{}/", server.uri()),
-        tenant: TENANT.to_owned(),
-    }
+    Authority::new(format!("{}/", server.uri()), TENANT)
 }
 
 pub fn agent(server: &MockServer, credential: Credential) -> Arc<AgentRef> {
