@@ -3,12 +3,10 @@
 //! to a python with msal (tests/interop/setup.sh); without it the test fails unless
 //! `AGENTMINT_SKIP_INTEROP=1`.
 
-mod support;
-
 use std::path::Path;
 use std::time::Duration;
 
-use support::{Server, Setup};
+use crate::support::Server;
 
 #[tokio::test]
 async fn msal_python_runs_the_whole_agent_chain() {
@@ -22,11 +20,7 @@ async fn msal_python_runs_the_whole_agent_chain() {
         println!("skipped: AGENTMINT_SKIP_INTEROP=1");
         return;
     };
-    let server = Server::start_with(Setup {
-        tls: true,
-        ..Setup::default()
-    })
-    .await;
+    let server = Server::tls().await;
     let ca_path = server.world.dir.join("emulator-ca.pem");
     std::fs::write(&ca_path, server.ca_pem.as_deref().unwrap()).unwrap();
     let script =
