@@ -4,6 +4,7 @@
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use axum::routing::{MethodRouter, get};
 use serde_json::{Value, json};
 
 use crate::clock::now_unix;
@@ -78,7 +79,7 @@ fn parse<'a>(
 /// the host, the names of the resource-id selector, the error shape and the success body, and
 /// share everything else.
 #[derive(Clone, Copy)]
-enum Endpoint {
+pub(crate) enum Endpoint {
     Imds,
     AppService,
 }
@@ -168,20 +169,13 @@ impl Endpoint {
     }
 }
 
-pub(crate) async fn imds(
-    State(state): State<AppState>,
-    Query(query): QueryPairs,
-    headers: HeaderMap,
-) -> Response {
-    token(Endpoint::Imds, &state, &query, &headers).await
-}
-
-pub(crate) async fn app_service(
-    State(state): State<AppState>,
-    Query(query): QueryPairs,
-    headers: HeaderMap,
-) -> Response {
-    token(Endpoint::AppService, &state, &query, &headers).await
+/// The `GET` route of `endpoint`.
+pub(crate) fn route(endpoint: Endpoint) -> MethodRouter<AppState> {
+    get(
+        move |State(state): State<AppState>, Query(query): QueryPairs, headers: HeaderMap| async move {
+            token(endpoint, &state, &query, &headers).await
+        },
+    )
 }
 
 /// Either endpoint: the caller check, the scheduled fault, the query, then the token; every

@@ -21,6 +21,16 @@ enum Unusable {
     Outside { nbf: Option<f64>, exp: Option<f64> },
 }
 
+impl Unusable {
+    /// The `exp` of a token outside its validity window (none when it has no expiry).
+    fn expiry(&self) -> Option<f64> {
+        match self {
+            Unusable::Outside { exp, .. } => *exp,
+            Unusable::Signature | Unusable::NoExpiry => None,
+        }
+    }
+}
+
 fn verify(ctx: &Ctx<'_>, token: &str) -> Result<Map<String, Value>, Unusable> {
     let claims = ctx
         .emulator
@@ -89,8 +99,7 @@ pub(crate) fn verify_user_credential(
 ) -> Result<(), OAuthError> {
     let claims = verify_app_token(ctx, token, |problem| match problem {
         Unusable::Signature => OAuthError::user_assertion_signature(),
-        Unusable::NoExpiry => OAuthError::user_assertion_time(ctx.now(), None),
-        Unusable::Outside { exp, .. } => OAuthError::user_assertion_time(ctx.now(), exp),
+        time => OAuthError::user_assertion_time(ctx.now(), time.expiry()),
     })?;
     if is_t2_for(&ctx.tenant.id, agent_identity, &claims) {
         Ok(())

@@ -21,6 +21,13 @@ fn problems_after(edit: impl FnOnce(&mut Directory)) -> Vec<String> {
     problems(&directory)
 }
 
+/// Asserts that one of the problems after `edit` mentions `needle`.
+#[track_caller]
+fn assert_reported(needle: &str, edit: impl FnOnce(&mut Directory)) {
+    let problems = problems_after(edit);
+    assert!(problems.iter().any(|p| p.contains(needle)), "{problems:?}");
+}
+
 fn problems(directory: &Directory) -> Vec<String> {
     match directory.validate() {
         Err(DirectoryError::Invalid(problems)) => problems,
@@ -50,7 +57,7 @@ fn world_registers_the_certificate_it_writes() {
 
 #[test]
 fn agent_identity_of_an_unknown_blueprint_is_reported() {
-    let problems = problems_after(|directory| {
+    assert_reported("\"missing\"", |directory| {
         directory.tenants[0].agent_identities.push(AgentIdentity {
             app_id: uuid::Uuid::new_v4().to_string(),
             object_id: uuid::Uuid::new_v4().to_string(),
@@ -58,34 +65,22 @@ fn agent_identity_of_an_unknown_blueprint_is_reported() {
             ..AgentIdentity::default()
         })
     });
-    assert!(
-        problems.iter().any(|p| p.contains("\"missing\"")),
-        "{problems:?}"
-    );
 }
 
 #[test]
 fn duplicate_client_ids_are_reported() {
-    let problems = problems_after(|directory| {
+    assert_reported("appears twice", |directory| {
         let copy = directory.tenants[0].apps[0].clone();
         directory.tenants[0].apps.push(copy);
     });
-    assert!(
-        problems.iter().any(|p| p.contains("appears twice")),
-        "{problems:?}"
-    );
 }
 
 #[test]
 fn invalid_certificate_is_reported() {
-    let problems = problems_after(|directory| {
+    assert_reported("certificate #1", |directory| {
         let app = &mut directory.tenants[0].apps[0];
         app.certificates.push("not a certificate".into());
     });
-    assert!(
-        problems.iter().any(|p| p.contains("certificate #1")),
-        "{problems:?}"
-    );
 }
 
 #[test]

@@ -82,39 +82,32 @@ async fn client_assertion_other_than_the_agent_identitys_own_t1_is_refused() {
     let other_t1 = server.t1(&server.second_chain()).await;
     let foreign_t1 = elsewhere.t1(&elsewhere.chain()).await;
     let user_token = server.user_token(&chain).await.access_token();
-    let no_credential = Form::client_credentials(ai, EXCHANGE_SCOPE);
-    assert_refusals(vec![
+    let tampered = tampered(&t1);
+    let not_its_t1 = (400, "invalid_request", 70021);
+    let bad_signature = (401, "invalid_client", 700027);
+    let rows = [
         (
-            "T1 of another Agent Identity is 70021",
-            server.hop2(ai, &other_t1, EXCHANGE_SCOPE).await,
-            (400, "invalid_request", 70021),
+            "T1 of another Agent Identity",
+            other_t1.as_str(),
+            not_its_t1,
         ),
+        ("T2 presented as client assertion", &t2, not_its_t1),
+        ("tampered T1", &tampered, bad_signature),
+        ("T1 from another emulator", &foreign_t1, bad_signature),
         (
-            "T2 presented as client assertion is 70021",
-            server.hop2(ai, &t2, EXCHANGE_SCOPE).await,
-            (400, "invalid_request", 70021),
-        ),
-        (
-            "tampered T1 is 700027",
-            server.hop2(ai, &tampered(&t1), EXCHANGE_SCOPE).await,
-            (401, "invalid_client", 700027),
-        ),
-        (
-            "T1 from another emulator is 700027",
-            server.hop2(ai, &foreign_t1, EXCHANGE_SCOPE).await,
-            (401, "invalid_client", 700027),
-        ),
-        (
-            "user token presented as client assertion is 700229",
-            server.hop2(ai, &user_token, EXCHANGE_SCOPE).await,
+            "user token as client assertion",
+            &user_token,
             (400, "invalid_request", 700229),
         ),
-        (
-            "Agent Identity without credential is 7000218",
-            server.post_token(&no_credential).await,
-            (401, "invalid_client", 7000218),
-        ),
-    ]);
+    ];
+    for (behaviour, assertion, expected) in rows {
+        let reply = server.hop2(ai, assertion, EXCHANGE_SCOPE).await;
+        reply.assert_entra_error_for(behaviour, expected);
+    }
+    // An Agent Identity without any credential is 7000218.
+    let no_credential = Form::client_credentials(ai, EXCHANGE_SCOPE);
+    let reply = server.post_token(&no_credential).await;
+    reply.assert_entra_error(401, "invalid_client", 7000218);
 }
 
 #[tokio::test]

@@ -17,14 +17,18 @@ async fn t1_reply(server: &Server) -> Reply {
     server.hop1(&chain, &chain.agent_identity).await
 }
 
+/// Every request throttled, with `Retry-After: retry_after_secs`.
+fn throttling(retry_after_secs: u64) -> Knobs {
+    Knobs {
+        throttle_fraction: 1.0,
+        retry_after_secs,
+        ..Knobs::default()
+    }
+}
+
 #[tokio::test]
 async fn throttled_requests_get_429_with_an_integer_retry_after() {
-    let server = Server::with_knobs(Knobs {
-        throttle_fraction: 1.0,
-        retry_after_secs: 7,
-        ..Knobs::default()
-    })
-    .await;
+    let server = Server::with_knobs(throttling(7)).await;
     let reply = t1_reply(&server).await;
     assert_eq!(reply.status, 429);
     assert_eq!(reply.headers["retry-after"], "7");
@@ -202,12 +206,7 @@ async fn refresh_in_is_half_a_long_lifetime_unless_set() {
 
 #[tokio::test]
 async fn faults_apply_to_managed_identity_endpoints() {
-    let server = Server::with_knobs(Knobs {
-        throttle_fraction: 1.0,
-        retry_after_secs: 2,
-        ..Knobs::default()
-    })
-    .await;
+    let server = Server::with_knobs(throttling(2)).await;
     let reply = server.imds("&resource=https://graph.microsoft.com").await;
     assert_eq!(reply.status, 429);
     assert_eq!(reply.headers["retry-after"], "2");
