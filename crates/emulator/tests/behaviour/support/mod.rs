@@ -16,23 +16,13 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use agentmint_testkit::entra::{
+    EXCHANGE_APP_ID, EXCHANGE_SCOPE, GRAPH_DEFAULT, IMDS_TOKEN as IMDS, JWT_BEARER, USER_READ,
+};
 pub use assertion::{AssertionSpec, Thumbprint, now};
 pub use chain::Chain;
 pub use form::Form;
 pub use reply::{Reply, assert_claims, assert_refusals, claims, has_facet, header};
-
-/// `client_assertion_type` of a JWT client assertion.
-pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-/// The scope Blueprints and Agent Identities ask for T1 and T2 with.
-pub const EXCHANGE_SCOPE: &str = "api://AzureADTokenExchange/.default";
-/// The audience (`aud`) of T1 and T2: the token exchange app's id.
-pub const EXCHANGE_APP_ID: &str = "fb60f99c-7a34-4190-8149-302f77469936";
-/// Microsoft Graph, app-only.
-pub const GRAPH_DEFAULT: &str = "https://graph.microsoft.com/.default";
-/// Microsoft Graph, one delegated scope.
-pub const USER_READ: &str = "https://graph.microsoft.com/User.Read";
-/// The IMDS token path with its api-version; tests append `&resource=…`.
-pub const IMDS: &str = "/metadata/identity/oauth2/token?api-version=2018-02-01";
 
 /// A running emulator and what tests need to talk to it.
 pub struct Server {
