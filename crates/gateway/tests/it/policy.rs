@@ -1,15 +1,13 @@
 //! RELIABILITY 6, 7, 9, 11: who may mint what, decided before any upstream call.
 
-mod support;
-
 use agentmint_proto::TokenKind;
-use support::*;
+use crate::support::*;
 use tonic::Code;
 
 #[tokio::test]
 async fn provider_not_attached_to_the_sandbox_is_permission_denied_without_upstream_calls() {
-    let h = Harness::start().await;
-    let mut client = h.client().await;
+    let h = start().await;
+    let mut client = connect(&h).await;
     let err = mint(&mut client, CRED_A, "second", TokenKind::AppOnly, &[GRAPH])
         .await
         .unwrap_err();
@@ -20,13 +18,13 @@ async fn provider_not_attached_to_the_sandbox_is_permission_denied_without_upstr
         "names the sandbox: {}",
         err.message()
     );
-    assert_eq!(h.upstream_total(), 0);
+    assert_eq!(upstream_total(&h), 0);
 }
 
 #[tokio::test]
 async fn scope_outside_the_allowlist_is_refused_before_any_upstream_call() {
-    let h = Harness::start().await;
-    let mut client = h.client().await;
+    let h = start().await;
+    let mut client = connect(&h).await;
     let err = mint(
         &mut client,
         CRED_A,
@@ -49,13 +47,13 @@ async fn scope_outside_the_allowlist_is_refused_before_any_upstream_call() {
     .await
     .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
-    assert_eq!(h.upstream_total(), 0);
+    assert_eq!(upstream_total(&h), 0);
 }
 
 #[tokio::test]
 async fn unknown_missing_and_malformed_sandbox_credentials_are_unauthenticated() {
-    let h = Harness::start().await;
-    let mut client = h.client().await;
+    let h = start().await;
+    let mut client = connect(&h).await;
     for credential in [Some("not-a-sandbox"), None, Some("")] {
         let err = client
             .mint_token(request(credential, "agent", TokenKind::AppOnly, &[GRAPH]))
@@ -63,13 +61,13 @@ async fn unknown_missing_and_malformed_sandbox_credentials_are_unauthenticated()
             .unwrap_err();
         assert_eq!(err.code(), Code::Unauthenticated, "{credential:?}");
     }
-    assert_eq!(h.upstream_total(), 0);
+    assert_eq!(upstream_total(&h), 0);
 }
 
 #[tokio::test]
 async fn unknown_provider_and_unspecified_kind_are_refused() {
-    let h = Harness::start().await;
-    let mut client = h.client().await;
+    let h = start().await;
+    let mut client = connect(&h).await;
     let err = mint(&mut client, CRED_A, "nope", TokenKind::AppOnly, &[GRAPH])
         .await
         .unwrap_err();
@@ -95,13 +93,13 @@ async fn unknown_provider_and_unspecified_kind_are_refused() {
     .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert_eq!(detail(&err).reason, "NO_AGENT_USER");
-    assert_eq!(h.upstream_total(), 0);
+    assert_eq!(upstream_total(&h), 0);
 }
 
 #[tokio::test]
 async fn user_and_app_tokens_never_stand_in_for_each_other() {
-    let h = Harness::start().await;
-    let mut client = h.client().await;
+    let h = start().await;
+    let mut client = connect(&h).await;
     let user = mint(
         &mut client,
         CRED_A,
@@ -137,8 +135,8 @@ async fn user_and_app_tokens_never_stand_in_for_each_other() {
 
 #[tokio::test]
 async fn empty_scope_list_gets_the_kinds_default_scopes() {
-    let h = Harness::start().await;
-    let mut client = h.client().await;
+    let h = start().await;
+    let mut client = connect(&h).await;
     let app = mint(&mut client, CRED_A, "agent", TokenKind::AppOnly, &[])
         .await
         .unwrap();

@@ -2,12 +2,11 @@
 //! agent IDENTITY_ENDPOINT + IDENTITY_HEADER, and Python azure-identity, Python msal and JS
 //! @azure/identity get the agent's token through the real gateway, with the claims checked.
 
-mod support;
-
 use std::time::Duration;
 
-use support::interop::interop;
-use support::stack::{Stack, StackOptions};
+use crate::support::interop::interop;
+use crate::support;
+use crate::support::stack::{Stack, StackOptions};
 
 fn sandbox_run(
     stack: &Stack,

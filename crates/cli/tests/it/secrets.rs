@@ -2,11 +2,9 @@
 //! substring of any token, assertion, private key or sandbox credential appears in their logs, in
 //! the metrics, or in error bodies.
 
-mod support;
-
 use std::collections::HashSet;
 
-use support::stack::{GRAPH_DEFAULT, Stack, StackOptions, USER_SCOPE};
+use crate::support::stack::{GRAPH_DEFAULT, Stack, StackOptions, USER_SCOPE};
 
 const WINDOW: usize = 8;
 

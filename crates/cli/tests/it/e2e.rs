@@ -1,11 +1,10 @@
 //! Cross-process end-to-end tests: the real `agentmint` binary as emulator, gateway and sandbox
 //! resolver processes on loopback, driven over HTTP like an agent would.
 
-mod support;
-
 use std::time::Duration;
 
-use support::stack::{GRAPH_DEFAULT, Stack, StackOptions, USER_SCOPE, claims};
+use crate::support;
+use crate::support::stack::{GRAPH_DEFAULT, Stack, StackOptions, USER_SCOPE, claims};
 
 async fn get(url: &str, scope: &str) -> (u16, serde_json::Value) {
     let response = Stack::http()
