@@ -17,7 +17,6 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_agentmint");
 
 /// A running child process with captured output.
 pub struct Proc {
-    pub name: &'static str,
     child: Child,
     pub ready: Value,
     output: Arc<Mutex<String>>,
@@ -70,7 +69,6 @@ impl Proc {
             }
         };
         Proc {
-            name,
             child,
             ready,
             output,
