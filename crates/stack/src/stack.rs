@@ -106,9 +106,7 @@ async fn loopback() -> Result<(TcpListener, SocketAddr), StackError> {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(at("a loopback listener"))?;
-    let addr = listener
-        .local_addr()
-        .map_err(at("a loopback listener"))?;
+    let addr = listener.local_addr().map_err(at("a loopback listener"))?;
     Ok((listener, addr))
 }
 
@@ -118,18 +116,16 @@ impl Stack {
         let (temp, dir) = match options.dir {
             Some(dir) => (None, dir),
             None => {
-                let temp = tempfile::tempdir()
-                    .map_err(at("a temporary folder"))?;
+                let temp = tempfile::tempdir().map_err(at("a temporary folder"))?;
                 let dir = temp.path().to_path_buf();
                 (Some(temp), dir)
             }
         };
         let world = World::generate(&dir).map_err(at("the Entra world"))?;
-        let mut directory = Directory::load(&world.directory_path)
-            .map_err(at("the emulator directory"))?;
+        let mut directory =
+            Directory::load(&world.directory_path).map_err(at("the emulator directory"))?;
         consent(&mut directory, &options.consented_scopes);
-        let emulator = Emulator::new(directory, options.knobs)
-            .map_err(at("the emulator"))?;
+        let emulator = Emulator::new(directory, options.knobs).map_err(at("the emulator"))?;
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
 
@@ -138,9 +134,12 @@ impl Stack {
             let (ca_pem, identity) = pki::generate_ca_and_server(&["localhost", "127.0.0.1"])
                 .map_err(at("the emulator's CA"))?;
             let ca_path = dir.join("emulator-ca.pem");
-            std::fs::write(&ca_path, ca_pem.as_bytes())
-                .map_err(at("the emulator's CA file"))?;
-            (Some(identity), format!("https://{emulator_addr}"), Some(ca_path))
+            std::fs::write(&ca_path, ca_pem.as_bytes()).map_err(at("the emulator's CA file"))?;
+            (
+                Some(identity),
+                format!("https://{emulator_addr}"),
+                Some(ca_path),
+            )
         } else {
             (None, format!("http://{emulator_addr}"), None)
         };

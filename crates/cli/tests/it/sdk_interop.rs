@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use crate::support::interop::interop;
 use crate::support;
+use crate::support::interop::interop;
 use crate::support::stack::{Stack, StackOptions};
 
 fn sandbox_run(

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
+use crate::support::*;
 use agentmint_emulator::Knobs;
 use agentmint_proto::TokenKind;
-use crate::support::*;
 use tonic::Code;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

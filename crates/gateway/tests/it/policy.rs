@@ -1,7 +1,7 @@
 //! RELIABILITY 6, 7, 9, 11: who may mint what, decided before any upstream call.
 
-use agentmint_proto::TokenKind;
 use crate::support::*;
+use agentmint_proto::TokenKind;
 use tonic::Code;
 
 #[tokio::test]

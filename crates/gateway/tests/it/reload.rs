@@ -1,8 +1,8 @@
 //! RELIABILITY 29 and DESIGN's reload rules: a broken file never replaces a working config; a valid
 //! one is swapped in without dropping unchanged providers' cached tokens.
 
-use agentmint_proto::TokenKind;
 use crate::support::*;
+use agentmint_proto::TokenKind;
 use tonic::Code;
 
 #[tokio::test]

@@ -20,7 +20,10 @@ struct Fetched {
 pub async fn run_builtin(stack: &Stack) -> anyhow::Result<u8> {
     let http = reqwest::Client::builder().no_proxy().build()?;
     // The emulator serves https with its own CA; only the demo's direct calls to it need that CA.
-    let ca_path = stack.emulator_ca.as_ref().context("the demo's emulator serves https")?;
+    let ca_path = stack
+        .emulator_ca
+        .as_ref()
+        .context("the demo's emulator serves https")?;
     let ca_pem = std::fs::read(ca_path).context("reading the emulator's CA")?;
     let emulator_http = reqwest::Client::builder()
         .no_proxy()
@@ -30,7 +33,10 @@ pub async fn run_builtin(stack: &Stack) -> anyhow::Result<u8> {
         .resolver
         .as_ref()
         .context("the demo runs a sandbox resolver")?;
-    let agent_urls = resolver.urls.provider(AGENT).context("agent provider URLs")?;
+    let agent_urls = resolver
+        .urls
+        .provider(AGENT)
+        .context("agent provider URLs")?;
     let bot_urls = resolver.urls.provider(BOT).context("bot provider URLs")?;
 
     println!(

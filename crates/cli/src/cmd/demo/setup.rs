@@ -24,10 +24,7 @@ pub async fn start(dir: PathBuf) -> anyhow::Result<Stack> {
                 name: AGENT.into(),
                 blueprint: Blueprint::First,
                 user: Some(UserBy::Upn),
-                user_scopes: vec![
-                    USER_SCOPE.into(),
-                    agentmint_stack::layout::MAIL_READ.into(),
-                ],
+                user_scopes: vec![USER_SCOPE.into(), agentmint_stack::layout::MAIL_READ.into()],
             },
             Provider::Bot { name: BOT.into() },
         ],
