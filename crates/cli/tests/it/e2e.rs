@@ -197,14 +197,7 @@ async fn metrics_count_mints_and_upstream_requests() {
     let stack = Stack::start(StackOptions::default());
     let (status, _) = get(&stack.url("agent", "token"), GRAPH_DEFAULT).await;
     assert_eq!(status, 200);
-    let metrics = Stack::http()
-        .get(format!("{}/metrics", stack.admin_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = stack.metrics().await;
     assert!(
         metrics.contains(
             "agentmint_mints_total{provider=\"agent\",kind=\"app_only\",result=\"ok\"} 1"

@@ -19,6 +19,20 @@ struct Pki {
     client_key: String,
 }
 
+impl Pki {
+    /// The flags that trust the gateway's CA and present the client certificate.
+    fn client_args(&self) -> [&str; 6] {
+        [
+            "--gateway-ca",
+            &self.ca,
+            "--client-cert",
+            &self.client_cert,
+            "--client-key",
+            &self.client_key,
+        ]
+    }
+}
+
 fn write(dir: &Path, name: &str, contents: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, contents).unwrap();
@@ -78,18 +92,7 @@ fn a_client_with_the_ca_and_a_client_certificate_mints_and_others_are_refused() 
     );
     let (ca, cert, key) = (&pki.ca, &pki.client_cert, &pki.client_key);
 
-    let (code, out, err) = token(
-        &stack,
-        &stack.gateway_url,
-        &[
-            "--gateway-ca",
-            ca,
-            "--client-cert",
-            cert,
-            "--client-key",
-            key,
-        ],
-    );
+    let (code, out, err) = token(&stack, &stack.gateway_url, &pki.client_args());
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains(&stack.world.agent_identity_app_id), "{out}");
 
@@ -113,27 +116,10 @@ fn a_client_with_the_ca_and_a_client_certificate_mints_and_others_are_refused() 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_sandbox_reaches_an_mtls_gateway() {
     let (_dir, pki, stack) = mtls_stack();
-    let credential = support::path_str(&stack.credential_path);
-    let (ca, cert, key) = (&pki.ca, &pki.client_cert, &pki.client_key);
-    let sandbox = support::Proc::start(
-        "sandbox",
-        &[
-            "sandbox",
-            "--gateway",
-            &stack.gateway_url,
-            "--gateway-ca",
-            ca,
-            "--client-cert",
-            cert,
-            "--client-key",
-            key,
-            "--credential-file",
-            &credential,
-            "--provider",
-            "agent",
-        ],
-        &[],
-    );
+    let command_line = stack.sandbox_command();
+    let mut args: Vec<&str> = command_line.iter().map(String::as_str).collect();
+    args.extend(pki.client_args());
+    let sandbox = support::Proc::start("sandbox", &args, &[]);
     let url = sandbox.ready["urls"]["agent"]["token_url"]
         .as_str()
         .unwrap()

@@ -14,19 +14,9 @@ fn sandbox_run(
     command: &[&str],
     env: &[(&str, &str)],
 ) -> (i32, String, String) {
-    let credential = support::path_str(&stack.credential_path);
-    let mut args = vec![
-        "sandbox",
-        "--gateway",
-        &stack.gateway_url,
-        "--credential-file",
-        &credential,
-        "--provider",
-        "agent",
-        "--managed-identity",
-        mode,
-        "--",
-    ];
+    let command_line = stack.sandbox_command();
+    let mut args: Vec<&str> = command_line.iter().map(String::as_str).collect();
+    args.extend(["--managed-identity", mode, "--"]);
     args.extend_from_slice(command);
     support::run(&args, env, Duration::from_secs(120))
 }

@@ -97,14 +97,7 @@ async fn trace_logs_metrics_and_errors_carry_no_secret() {
             secrets.push(("an issued token or assertion".into(), part));
         }
     }
-    let metrics = http
-        .get(format!("{}/metrics", stack.admin_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = stack.metrics().await;
 
     let gateway_log = stack.gateway.output();
     let sandbox_log = stack.sandbox.as_ref().unwrap().output();

@@ -183,6 +183,34 @@ impl Stack {
             .unwrap()
     }
 
+    /// `sandbox --gateway URL --credential-file FILE --provider agent`: a resolver of sandbox-a,
+    /// for a test to extend with its own flags.
+    pub fn sandbox_command(&self) -> Vec<String> {
+        [
+            "sandbox",
+            "--gateway",
+            &self.gateway_url,
+            "--credential-file",
+            &path_str(&self.credential_path),
+            "--provider",
+            "agent",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
+
+    /// The gateway's Prometheus exposition, from its admin port.
+    pub async fn metrics(&self) -> String {
+        Self::http()
+            .get(format!("{}/metrics", self.admin_url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// The emulator's request counts.
     pub async fn emulator_stats(&self) -> Value {
         self.emulator_json("/_emulator/stats").await
