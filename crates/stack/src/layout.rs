@@ -47,15 +47,6 @@ pub enum Provider {
     Bot { name: String },
 }
 
-impl Provider {
-    /// The record's name.
-    pub fn name(&self) -> &str {
-        match self {
-            Provider::Agent { name, .. } | Provider::Bot { name } => name,
-        }
-    }
-}
-
 /// One `[[sandbox]]` record and the credential it is known by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sandbox {
