@@ -217,3 +217,23 @@ pub fn spawn_reload_watcher(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_policy_takes_what_gateway_cache_sets_and_defaults_the_rest() {
+        let settings = config::CacheSettings {
+            safety_margin_seconds: Some(60),
+            max_entries: Some(5),
+            idle_timeout_seconds: None,
+        };
+        let policy = cache_policy(&settings);
+        let default = CachePolicy::default();
+        assert_eq!(policy.safety_margin, Duration::from_secs(60));
+        assert_eq!(policy.max_entries, 5);
+        assert_eq!(policy.idle_timeout, default.idle_timeout);
+        assert_eq!(policy.refresh_fraction, default.refresh_fraction);
+    }
+}

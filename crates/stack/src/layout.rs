@@ -247,3 +247,45 @@ fn list(values: &[String]) -> String {
     let items: Vec<String> = values.iter().map(|v| quote(v)).collect();
     format!("[{}]", items.join(", "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_written_config_is_valid_and_names_each_sandbox_by_its_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let world = World::generate(dir.path()).unwrap();
+        let layout = Layout {
+            providers: vec![
+                Provider::Agent {
+                    name: "agent".into(),
+                    blueprint: Blueprint::First,
+                    user: Some(UserBy::Upn),
+                    user_scopes: vec![USER_READ.into(), MAIL_READ.into()],
+                },
+                Provider::Agent {
+                    name: "plain".into(),
+                    blueprint: Blueprint::Second,
+                    user: None,
+                    user_scopes: Vec::new(),
+                },
+                Provider::Bot { name: "bot".into() },
+            ],
+            sandboxes: vec![Sandbox::new("s", &["agent", "plain", "bot"])],
+            extra_config: "\n[gateway.cache]\nmax_entries = 7\n".into(),
+        };
+        let written = layout.write(&world, "http://127.0.0.1:1", None).unwrap();
+        let loaded = agentmint_config::load(&written.config_path).unwrap_or_else(|d| panic!("{d}"));
+        let cfg = &loaded.config;
+        assert_eq!(cfg.providers.len(), 3);
+        assert_eq!(cfg.gateway.cache.max_entries, Some(7));
+        let sandbox = written.sandbox("s").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&sandbox.credential_path).unwrap(),
+            sandbox.credential
+        );
+        let hash = cfg.sandboxes[0].credential_sha256().map(hex::encode);
+        assert_eq!(hash, Some(credential_sha256(&sandbox.credential)));
+    }
+}
