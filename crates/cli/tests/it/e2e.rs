@@ -141,10 +141,7 @@ async fn fic_mismatch_surfaces_as_aadsts70021_in_gateway_log_and_sandbox_error()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unknown_sandbox_credential_is_refused_without_upstream_calls() {
-    let stack = Stack::start(StackOptions {
-        sandbox_providers: None,
-        ..Default::default()
-    });
+    let stack = Stack::without_sandbox();
     let dir = support::tempdir();
     let bad = dir.path().join("bad.credential");
     std::fs::write(&bad, "not-a-known-credential").unwrap();
@@ -168,10 +165,7 @@ async fn unknown_sandbox_credential_is_refused_without_upstream_calls() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn token_command_prints_claims_not_the_token() {
-    let stack = Stack::start(StackOptions {
-        sandbox_providers: None,
-        ..Default::default()
-    });
+    let stack = Stack::without_sandbox();
     let (code, out, err) = support::run(
         &[
             "token",

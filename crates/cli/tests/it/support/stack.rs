@@ -160,6 +160,14 @@ impl Stack {
         }
     }
 
+    /// Emulator and gateway only, for tests that start their own resolver or call the gateway.
+    pub fn without_sandbox() -> Stack {
+        Stack::start(StackOptions {
+            sandbox_providers: None,
+            ..StackOptions::default()
+        })
+    }
+
     /// The sandbox's URL for a provider: `kind` is "token" or "user-token".
     pub fn url(&self, provider: &str, kind: &str) -> String {
         let ready = &self.sandbox.as_ref().expect("sandbox").ready;
