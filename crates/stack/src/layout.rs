@@ -47,6 +47,24 @@ pub enum Provider {
     Bot { name: String },
 }
 
+impl Provider {
+    /// An agent provider over `blueprint`; with `user`, its Agent User allowed `user_scopes` (the
+    /// first is the default).
+    pub fn agent(
+        name: &str,
+        blueprint: Blueprint,
+        user: Option<UserBy>,
+        user_scopes: &[&str],
+    ) -> Self {
+        Provider::Agent {
+            name: name.to_owned(),
+            blueprint,
+            user,
+            user_scopes: user_scopes.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+}
+
 /// One `[[sandbox]]` record and the credential it is known by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sandbox {

@@ -132,9 +132,7 @@ async fn waiters_on_a_failing_call_all_get_the_error_and_the_next_request_tries_
         ..Knobs::default()
     });
     let mut client = connect(&h).await;
-    let ok = mint(&mut client, CRED_A, "agent", TokenKind::AppOnly, &[GRAPH])
-        .await
-        .unwrap();
+    let ok = minted_a(&mut client, "agent", TokenKind::AppOnly, &[GRAPH]).await;
     assert!(
         !ok.cache_hit,
         "the error was not cached; a fresh attempt succeeded"

@@ -9,9 +9,7 @@ use tonic::Code;
 async fn a_broken_reload_keeps_the_old_config_serving_and_reports_file_and_line() {
     let h = start().await;
     let mut client = connect(&h).await;
-    mint(&mut client, CRED_A, "agent", TokenKind::AppOnly, &[GRAPH])
-        .await
-        .unwrap();
+    minted_a(&mut client, "agent", TokenKind::AppOnly, &[GRAPH]).await;
 
     let good = std::fs::read_to_string(&h.config_path).unwrap();
     std::fs::write(&h.config_path, format!("{good}\n[[provider]]\nname = \n")).unwrap();
@@ -19,9 +17,7 @@ async fn a_broken_reload_keeps_the_old_config_serving_and_reports_file_and_line(
     let prefix = format!("{}:", h.config_path.display());
     assert!(err.contains(&prefix), "names file:line: {err}");
 
-    let again = mint(&mut client, CRED_A, "agent", TokenKind::AppOnly, &[GRAPH])
-        .await
-        .unwrap();
+    let again = minted_a(&mut client, "agent", TokenKind::AppOnly, &[GRAPH]).await;
     assert!(again.cache_hit, "the old config and its cache keep serving");
 }
 
@@ -29,12 +25,8 @@ async fn a_broken_reload_keeps_the_old_config_serving_and_reports_file_and_line(
 async fn a_valid_reload_applies_new_attachments_and_keeps_unchanged_providers_tokens() {
     let h = start().await;
     let mut client = connect(&h).await;
-    let first = mint(&mut client, CRED_A, "agent", TokenKind::AppOnly, &[GRAPH])
-        .await
-        .unwrap();
-    mint(&mut client, CRED_A, "bot", TokenKind::AppOnly, &[GRAPH])
-        .await
-        .unwrap();
+    let first = minted_a(&mut client, "agent", TokenKind::AppOnly, &[GRAPH]).await;
+    minted_a(&mut client, "bot", TokenKind::AppOnly, &[GRAPH]).await;
     let upstream_before = upstream_total(&h);
 
     // Detach the bot from sandbox A.
@@ -47,13 +39,9 @@ async fn a_valid_reload_applies_new_attachments_and_keeps_unchanged_providers_to
     std::fs::write(&h.config_path, detached).unwrap();
     h.gateway.reload().unwrap();
 
-    let err = mint(&mut client, CRED_A, "bot", TokenKind::AppOnly, &[GRAPH])
-        .await
-        .unwrap_err();
+    let err = refused_a(&mut client, "bot", TokenKind::AppOnly, &[GRAPH]).await;
     assert_eq!(err.code(), Code::PermissionDenied);
-    let again = mint(&mut client, CRED_A, "agent", TokenKind::AppOnly, &[GRAPH])
-        .await
-        .unwrap();
+    let again = minted_a(&mut client, "agent", TokenKind::AppOnly, &[GRAPH]).await;
     assert!(again.cache_hit);
     assert_eq!(again.access_token, first.access_token);
     assert_eq!(

@@ -20,18 +20,13 @@ pub const CRED_B: &str = "sandbox-b-credential-fedcba9876543210";
 fn layout() -> Layout {
     Layout {
         providers: vec![
-            Provider::Agent {
-                name: "agent".into(),
-                blueprint: Blueprint::First,
-                user: Some(UserBy::ObjectId),
-                user_scopes: vec![USER_READ.into(), MAIL_READ.into()],
-            },
-            Provider::Agent {
-                name: "second".into(),
-                blueprint: Blueprint::Second,
-                user: Some(UserBy::Upn),
-                user_scopes: vec![USER_READ.into()],
-            },
+            Provider::agent(
+                "agent",
+                Blueprint::First,
+                Some(UserBy::ObjectId),
+                &[USER_READ, MAIL_READ],
+            ),
+            Provider::agent("second", Blueprint::Second, Some(UserBy::Upn), &[USER_READ]),
             Provider::Bot { name: "bot".into() },
         ],
         sandboxes: vec![
@@ -113,6 +108,28 @@ pub async fn mint(
         .mint_token(request(Some(credential), provider, kind, scopes))
         .await
         .map(|r| r.into_inner())
+}
+
+/// Mints as sandbox A, expecting a token.
+pub async fn minted_a(
+    client: &mut TokenBrokerClient<Channel>,
+    provider: &str,
+    kind: TokenKind,
+    scopes: &[&str],
+) -> MintTokenResponse {
+    mint(client, CRED_A, provider, kind, scopes).await.unwrap()
+}
+
+/// Mints as sandbox A, expecting a refusal.
+pub async fn refused_a(
+    client: &mut TokenBrokerClient<Channel>,
+    provider: &str,
+    kind: TokenKind,
+    scopes: &[&str],
+) -> tonic::Status {
+    mint(client, CRED_A, provider, kind, scopes)
+        .await
+        .unwrap_err()
 }
 
 /// The error detail a refusal carries.

@@ -20,12 +20,12 @@ pub use agentmint_stack::layout::{GRAPH_DEFAULT, USER_READ as USER_SCOPE};
 pub async fn start(dir: PathBuf) -> anyhow::Result<Stack> {
     let layout = Layout {
         providers: vec![
-            Provider::Agent {
-                name: AGENT.into(),
-                blueprint: Blueprint::First,
-                user: Some(UserBy::Upn),
-                user_scopes: vec![USER_SCOPE.into(), agentmint_stack::layout::MAIL_READ.into()],
-            },
+            Provider::agent(
+                AGENT,
+                Blueprint::First,
+                Some(UserBy::Upn),
+                &[USER_SCOPE, agentmint_stack::layout::MAIL_READ],
+            ),
             Provider::Bot { name: BOT.into() },
         ],
         sandboxes: vec![Sandbox::new("demo-sandbox", &[AGENT, BOT])],

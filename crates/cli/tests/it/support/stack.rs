@@ -59,18 +59,13 @@ const PROVIDERS: [&str; 3] = ["agent", "bot", "agent-nouser"];
 fn layout(extra_config: String) -> Layout {
     Layout {
         providers: vec![
-            Provider::Agent {
-                name: "agent".into(),
-                blueprint: Blueprint::First,
-                user: Some(UserBy::ObjectId),
-                user_scopes: vec![USER_SCOPE.into(), MAIL_READ.into(), GRAPH_DEFAULT.into()],
-            },
-            Provider::Agent {
-                name: "agent-nouser".into(),
-                blueprint: Blueprint::Second,
-                user: None,
-                user_scopes: Vec::new(),
-            },
+            Provider::agent(
+                "agent",
+                Blueprint::First,
+                Some(UserBy::ObjectId),
+                &[USER_SCOPE, MAIL_READ, GRAPH_DEFAULT],
+            ),
+            Provider::agent("agent-nouser", Blueprint::Second, None, &[]),
             Provider::Bot { name: "bot".into() },
         ],
         sandboxes: vec![Sandbox::new(SANDBOX, &PROVIDERS)],
