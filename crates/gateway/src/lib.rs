@@ -20,5 +20,9 @@ pub mod state;
 pub mod status;
 pub mod tls;
 
-pub use server::{BuildError, GatewayOptions, build, serve, spawn_reload_watcher};
+pub use server::{BuildError, Gateway, Overrides, serve, spawn_reload_watcher};
 pub use state::{Env, GatewayState};
+
+/// The claims checks the gateway applies to every token it returns, for tools that show or check a
+/// token (the demo shows one refusing a managed-identity token used as an app's token).
+pub use agentmint_entra::{Hop, claims};

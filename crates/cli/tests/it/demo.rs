@@ -1,8 +1,8 @@
 //! The README's first command, and the demo's agent-command mode.
 
-mod support;
-
 use std::time::Duration;
+
+use crate::support;
 
 #[test]
 fn demo_fetches_both_token_kinds_and_exits_zero() {

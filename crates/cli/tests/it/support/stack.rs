@@ -1,22 +1,21 @@
 //! The three processes of a deployment — emulator, gateway, sandbox resolver — started from the real
-//! binary against a generated Entra universe.
+//! binary against a generated Entra universe. The config and credentials are the shared stack's
+//! ([`agentmint_stack::Layout`]); only the processes are this module's.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use agentmint_emulator::world::World;
+use agentmint_stack::layout::MAIL_READ;
+use agentmint_stack::{Blueprint, Layout, Provider, Sandbox, UserBy};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::{Proc, path_str};
 
-pub const GRAPH_DEFAULT: &str = "https://graph.microsoft.com/.default";
-pub const USER_SCOPE: &str = "https://graph.microsoft.com/User.Read";
+pub use agentmint_stack::layout::{GRAPH_DEFAULT, USER_READ as USER_SCOPE};
 
 pub struct Stack {
-    pub dir: tempfile::TempDir,
     pub world: World,
-    pub emulator: Proc,
     pub gateway: Proc,
     pub sandbox: Option<Proc>,
     pub emulator_url: String,
@@ -26,18 +25,19 @@ pub struct Stack {
     pub credential: String,
     pub credential_path: PathBuf,
     pub ca_path: PathBuf,
+    _emulator: Proc,
+    _dir: tempfile::TempDir,
 }
 
-/// How to shape the generated config.
+/// How to shape the deployment.
 #[derive(Clone)]
 pub struct StackOptions {
     pub log: &'static str,
-    /// Extra TOML appended to the generated config (more providers or sandboxes).
+    /// Extra TOML appended to the generated config (such as `[gateway.tls]`).
     pub extra_config: String,
-    /// Providers the sandbox attaches (None: no sandbox process).
+    /// Providers the sandbox process attaches (None: no sandbox process).
     pub sandbox_providers: Option<Vec<&'static str>>,
     pub sandbox_args: Vec<String>,
-    pub emulator_args: Vec<String>,
 }
 
 impl Default for StackOptions {
@@ -45,118 +45,42 @@ impl Default for StackOptions {
         Self {
             log: "info",
             extra_config: String::new(),
-            sandbox_providers: Some(vec!["agent", "bot", "agent-nouser"]),
+            sandbox_providers: Some(PROVIDERS.to_vec()),
             sandbox_args: Vec::new(),
-            emulator_args: Vec::new(),
         }
     }
 }
 
-pub fn random_credential() -> String {
-    use base64::Engine;
-    let bytes: [u8; 32] = rand_bytes();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+/// Every provider of the config, all attached to sandbox-a.
+const PROVIDERS: [&str; 3] = ["agent", "bot", "agent-nouser"];
+
+/// "agent" (first Blueprint, Agent User by object id), "agent-nouser" (second Blueprint, no Agent
+/// User) and "bot" (app registration, managed identity), all attached to sandbox-a.
+fn layout(extra_config: String) -> Layout {
+    Layout {
+        providers: vec![
+            Provider::agent(
+                "agent",
+                Blueprint::First,
+                Some(UserBy::ObjectId),
+                &[USER_SCOPE, MAIL_READ, GRAPH_DEFAULT],
+            ),
+            Provider::agent("agent-nouser", Blueprint::Second, None, &[]),
+            Provider::Bot { name: "bot".into() },
+        ],
+        sandboxes: vec![Sandbox::new(SANDBOX, &PROVIDERS)],
+        extra_config,
+    }
 }
 
-fn rand_bytes() -> [u8; 32] {
-    // Tests avoid a direct rand dependency: hash the time and a counter.
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let seed = format!(
-        "{:?}{}{}",
-        std::time::SystemTime::now(),
-        N.fetch_add(1, Ordering::Relaxed),
-        std::process::id()
-    );
-    Sha256::digest(seed.as_bytes()).into()
-}
-
-pub fn sha256_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
-}
-
-/// The gateway config for a generated world.
-pub fn gateway_config(
-    world: &World,
-    emulator_url: &str,
-    ca: &Path,
-    credential_sha256: &str,
-) -> String {
-    format!(
-        r#"[gateway]
-listen = "127.0.0.1:0"
-admin_listen = "127.0.0.1:0"
-authority_host = "{emulator_url}"
-ca_file = "{ca}"
-
-[[provider]]
-name = "agent"
-tenant = "{tenant}"
-blueprint_client_id = "{blueprint}"
-agent_identity_client_id = "{ai}"
-agent_user = {{ object_id = "{user_oid}" }}
-[provider.credential]
-type = "certificate"
-key_file = "{key}"
-certificate_file = "{cert}"
-[provider.scopes]
-app_allowed = ["{GRAPH_DEFAULT}"]
-app_default = ["{GRAPH_DEFAULT}"]
-user_allowed = ["{USER_SCOPE}", "https://graph.microsoft.com/Mail.Read", "{GRAPH_DEFAULT}"]
-user_default = ["{USER_SCOPE}"]
-
-[[provider]]
-name = "agent-nouser"
-tenant = "{tenant}"
-blueprint_client_id = "{blueprint2}"
-agent_identity_client_id = "{ai2}"
-[provider.credential]
-type = "certificate"
-key_file = "{key2}"
-certificate_file = "{cert2}"
-[provider.scopes]
-app_allowed = ["{GRAPH_DEFAULT}"]
-app_default = ["{GRAPH_DEFAULT}"]
-
-[[provider]]
-name = "bot"
-kind = "app"
-tenant = "{tenant}"
-client_id = "{app}"
-[provider.credential]
-type = "managed_identity"
-client_id = "{mi}"
-[provider.scopes]
-app_allowed = ["{GRAPH_DEFAULT}"]
-app_default = ["{GRAPH_DEFAULT}"]
-
-[[sandbox]]
-name = "sandbox-a"
-credential_sha256 = "{credential_sha256}"
-providers = ["agent", "bot", "agent-nouser"]
-"#,
-        ca = ca.display(),
-        tenant = world.tenant_id,
-        blueprint = world.blueprint_app_id,
-        ai = world.agent_identity_app_id,
-        user_oid = world.agent_user_object_id,
-        key = world.blueprint_key_path.display(),
-        cert = world.blueprint_cert_path.display(),
-        blueprint2 = world.second_blueprint_app_id,
-        ai2 = world.second_agent_identity_app_id,
-        key2 = world.second_blueprint_key_path.display(),
-        cert2 = world.second_blueprint_cert_path.display(),
-        app = world.app_id,
-        mi = world.mi_client_id,
-    )
-}
+const SANDBOX: &str = "sandbox-a";
 
 impl Stack {
     pub fn start(options: StackOptions) -> Stack {
         let dir = super::tempdir();
         let world = World::generate(dir.path()).expect("generate world");
         let tls_dir = dir.path().join("tls");
-        let mut emulator_args = vec![
+        let emulator_args = [
             "--log".to_string(),
             options.log.to_string(),
             "emulator".into(),
@@ -165,19 +89,17 @@ impl Stack {
             "--tls-dir".into(),
             path_str(&tls_dir),
         ];
-        emulator_args.extend(options.emulator_args.iter().cloned());
         let args: Vec<&str> = emulator_args.iter().map(String::as_str).collect();
         let emulator = Proc::start("emulator", &args, &[]);
         let emulator_url = emulator.ready["url"].as_str().unwrap().to_string();
         let ca_path = PathBuf::from(emulator.ready["ca"].as_str().unwrap());
 
-        let credential = random_credential();
-        let credential_path = dir.path().join("sandbox.credential");
-        std::fs::write(&credential_path, &credential).unwrap();
-        let config_path = dir.path().join("gateway.toml");
-        let mut config = gateway_config(&world, &emulator_url, &ca_path, &sha256_hex(&credential));
-        config.push_str(&options.extra_config);
-        std::fs::write(&config_path, config).unwrap();
+        let deployment = layout(options.extra_config.clone())
+            .write(&world, &emulator_url, Some(&ca_path))
+            .unwrap();
+        let config_path = deployment.config_path.clone();
+        let sandbox = deployment.sandbox(SANDBOX).unwrap().clone();
+        let (credential, credential_path) = (sandbox.credential, sandbox.credential_path);
 
         let mi_endpoint = format!("{emulator_url}/msi/token");
         let gateway = Proc::start(
@@ -218,9 +140,7 @@ impl Stack {
             Proc::start("sandbox", &args, &[])
         });
         Stack {
-            dir,
             world,
-            emulator,
             gateway,
             sandbox,
             emulator_url,
@@ -230,7 +150,17 @@ impl Stack {
             credential,
             credential_path,
             ca_path,
+            _emulator: emulator,
+            _dir: dir,
         }
+    }
+
+    /// Emulator and gateway only, for tests that start their own resolver or call the gateway.
+    pub fn without_sandbox() -> Stack {
+        Stack::start(StackOptions {
+            sandbox_providers: None,
+            ..StackOptions::default()
+        })
     }
 
     /// The sandbox's URL for a provider: `kind` is "token" or "user-token".
@@ -253,6 +183,34 @@ impl Stack {
             .no_proxy()
             .timeout(Duration::from_secs(20))
             .build()
+            .unwrap()
+    }
+
+    /// `sandbox --gateway URL --credential-file FILE --provider agent`: a resolver of sandbox-a,
+    /// for a test to extend with its own flags.
+    pub fn sandbox_command(&self) -> Vec<String> {
+        [
+            "sandbox",
+            "--gateway",
+            &self.gateway_url,
+            "--credential-file",
+            &path_str(&self.credential_path),
+            "--provider",
+            "agent",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
+
+    /// The gateway's Prometheus exposition, from its admin port.
+    pub async fn metrics(&self) -> String {
+        Self::http()
+            .get(format!("{}/metrics", self.admin_url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
             .unwrap()
     }
 
@@ -281,12 +239,4 @@ impl Stack {
     }
 }
 
-/// Decodes a JWT payload for assertions.
-pub fn claims(token: &str) -> Value {
-    use base64::Engine;
-    let payload = token.split('.').nth(1).expect("jwt");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .expect("base64url");
-    serde_json::from_slice(&bytes).expect("json")
-}
+pub use agentmint_testkit::jwt::claims;

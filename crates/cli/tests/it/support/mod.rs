@@ -2,10 +2,8 @@
 //! loopback port 0, reads their JSON ready lines, and keeps every byte they log so tests can assert
 //! on logs (and on what must never appear in them).
 
-#![allow(dead_code)] // each test binary uses a different part of this shared module
-
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,7 +17,6 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_agentmint");
 
 /// A running child process with captured output.
 pub struct Proc {
-    pub name: &'static str,
     child: Child,
     pub ready: Value,
     output: Arc<Mutex<String>>,
@@ -72,7 +69,6 @@ impl Proc {
             }
         };
         Proc {
-            name,
             child,
             ready,
             output,
@@ -94,27 +90,6 @@ impl Proc {
             std::thread::sleep(Duration::from_millis(20));
         }
         false
-    }
-
-    /// Sends SIGTERM and waits (bounded) for exit.
-    pub fn stop(&mut self) -> Option<i32> {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(10) {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        None
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
     }
 }
 
@@ -182,8 +157,4 @@ pub fn tempdir() -> tempfile::TempDir {
 
 pub fn path_str(p: &Path) -> String {
     p.display().to_string()
-}
-
-pub fn join(dir: &Path, name: &str) -> PathBuf {
-    dir.join(name)
 }

@@ -1,10 +1,10 @@
 //! `agentmint config check` and the gateway's refusal to start on a bad config.
 
-mod support;
-
 use std::time::Duration;
 
-use agentmint_emulator::pki;
+use agentmint_testkit::pki;
+
+use crate::support;
 
 #[test]
 fn config_check_reports_every_mistake_with_file_and_line() {
@@ -55,11 +55,10 @@ providers = ["nope"]
 #[test]
 fn gateway_refuses_to_start_with_an_expired_certificate() {
     let dir = support::tempdir();
-    let now = std::time::SystemTime::now();
-    let day = Duration::from_secs(86_400);
-    let cert = pki::generate_client_certificate("expired", now - 30 * day, now - day).unwrap();
-    std::fs::write(dir.path().join("bp.key"), &cert.key_pem).unwrap();
-    std::fs::write(dir.path().join("bp.pem"), &cert.cert_pem).unwrap();
+    let key = pki::rsa_key();
+    let cert = pki::self_signed(key, time::Duration::days(-30), time::Duration::days(-1));
+    std::fs::write(dir.path().join("bp.key"), key.serialize_pem()).unwrap();
+    std::fs::write(dir.path().join("bp.pem"), cert).unwrap();
     let path = dir.path().join("gateway.toml");
     std::fs::write(
         &path,

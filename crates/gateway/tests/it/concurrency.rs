@@ -1,18 +1,16 @@
 //! RELIABILITY 8, 12, 13, 28: many callers, one upstream call per hop and key, errors not cached.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use agentmint_emulator::Knobs;
 use agentmint_proto::TokenKind;
-use support::*;
 use tonic::Code;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_concurrent_cold_requests_make_one_upstream_request_per_hop() {
-    let h = Harness::start().await;
-    let client = h.client().await;
+    let h = start().await;
+    let client = connect(&h).await;
     let mut tasks = Vec::new();
     for _ in 0..1000 {
         let mut client = client.clone();
@@ -32,15 +30,15 @@ async fn a_thousand_concurrent_cold_requests_make_one_upstream_request_per_hop()
         tokens.insert(t.await.unwrap().unwrap().access_token);
     }
     assert_eq!(tokens.len(), 1, "every caller got the same token");
-    assert_eq!(h.upstream("blueprint", "ok"), 1);
-    assert_eq!(h.upstream("agent_identity", "ok"), 1);
-    assert_eq!(h.upstream("agent_user", "ok"), 1);
+    assert_eq!(upstream(&h, "blueprint", "ok"), 1);
+    assert_eq!(upstream(&h, "agent_identity", "ok"), 1);
+    assert_eq!(upstream(&h, "agent_user", "ok"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_requests_from_two_sandboxes_get_their_own_providers_tokens() {
-    let h = Harness::start().await;
-    let client = h.client().await;
+    let h = start().await;
+    let client = connect(&h).await;
     let w = &h.world;
     let mut tasks = Vec::new();
     for i in 0..200 {
@@ -95,15 +93,12 @@ async fn concurrent_requests_from_two_sandboxes_get_their_own_providers_tokens()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiters_on_a_failing_call_all_get_the_error_and_the_next_request_tries_again() {
-    let h = Harness::start_with(Options {
-        knobs: Knobs {
-            fail_fraction: 1.0,
-            ..Knobs::default()
-        },
-        ..Options::default()
+    let h = start_with(Knobs {
+        fail_fraction: 1.0,
+        ..Knobs::default()
     })
     .await;
-    let client = h.client().await;
+    let client = connect(&h).await;
     let mut tasks = Vec::new();
     for _ in 0..50 {
         let mut client = client.clone();
@@ -136,10 +131,8 @@ async fn waiters_on_a_failing_call_all_get_the_error_and_the_next_request_tries_
         fail_fraction: 0.0,
         ..Knobs::default()
     });
-    let mut client = h.client().await;
-    let ok = mint(&mut client, CRED_A, "agent", TokenKind::AppOnly, &[GRAPH])
-        .await
-        .unwrap();
+    let mut client = connect(&h).await;
+    let ok = minted_a(&mut client, "agent", TokenKind::AppOnly, &[GRAPH]).await;
     assert!(
         !ok.cache_hit,
         "the error was not cached; a fresh attempt succeeded"

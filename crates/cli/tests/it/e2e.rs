@@ -1,11 +1,10 @@
 //! Cross-process end-to-end tests: the real `agentmint` binary as emulator, gateway and sandbox
 //! resolver processes on loopback, driven over HTTP like an agent would.
 
-mod support;
-
 use std::time::Duration;
 
-use support::stack::{GRAPH_DEFAULT, Stack, StackOptions, USER_SCOPE, claims};
+use crate::support;
+use crate::support::stack::{GRAPH_DEFAULT, Stack, StackOptions, USER_SCOPE, claims};
 
 async fn get(url: &str, scope: &str) -> (u16, serde_json::Value) {
     let response = Stack::http()
@@ -142,10 +141,7 @@ async fn fic_mismatch_surfaces_as_aadsts70021_in_gateway_log_and_sandbox_error()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unknown_sandbox_credential_is_refused_without_upstream_calls() {
-    let stack = Stack::start(StackOptions {
-        sandbox_providers: None,
-        ..Default::default()
-    });
+    let stack = Stack::without_sandbox();
     let dir = support::tempdir();
     let bad = dir.path().join("bad.credential");
     std::fs::write(&bad, "not-a-known-credential").unwrap();
@@ -169,10 +165,7 @@ async fn unknown_sandbox_credential_is_refused_without_upstream_calls() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn token_command_prints_claims_not_the_token() {
-    let stack = Stack::start(StackOptions {
-        sandbox_providers: None,
-        ..Default::default()
-    });
+    let stack = Stack::without_sandbox();
     let (code, out, err) = support::run(
         &[
             "token",
@@ -198,14 +191,7 @@ async fn metrics_count_mints_and_upstream_requests() {
     let stack = Stack::start(StackOptions::default());
     let (status, _) = get(&stack.url("agent", "token"), GRAPH_DEFAULT).await;
     assert_eq!(status, 200);
-    let metrics = Stack::http()
-        .get(format!("{}/metrics", stack.admin_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = stack.metrics().await;
     assert!(
         metrics.contains(
             "agentmint_mints_total{provider=\"agent\",kind=\"app_only\",result=\"ok\"} 1"

@@ -2,16 +2,13 @@
 //! `client_ca_file`): the sandbox and `agentmint token` get through with the CA and a client
 //! certificate, and are refused without the certificate or over plaintext.
 
-mod support;
-
 use std::path::Path;
 use std::time::Duration;
 
-use rcgen::{
-    BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
-use support::stack::{GRAPH_DEFAULT, Stack, StackOptions};
+use agentmint_testkit::pki::TestCa;
+
+use crate::support;
+use crate::support::stack::{GRAPH_DEFAULT, Stack, StackOptions};
 
 /// Paths of the PEM files, as the command lines and the config take them.
 struct Pki {
@@ -22,6 +19,20 @@ struct Pki {
     client_key: String,
 }
 
+impl Pki {
+    /// The flags that trust the gateway's CA and present the client certificate.
+    fn client_args(&self) -> [&str; 6] {
+        [
+            "--gateway-ca",
+            &self.ca,
+            "--client-cert",
+            &self.client_cert,
+            "--client-key",
+            &self.client_key,
+        ]
+    }
+}
+
 fn write(dir: &Path, name: &str, contents: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, contents).unwrap();
@@ -30,32 +41,15 @@ fn write(dir: &Path, name: &str, contents: &str) -> String {
 
 /// One CA issuing the gateway's certificate (for 127.0.0.1) and a sandbox's client certificate.
 fn pki(dir: &Path) -> Pki {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca, &ca_key);
-
-    let server_key = KeyPair::generate().unwrap();
-    let mut server = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
-    server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    let server_cert = server.signed_by(&server_key, &issuer).unwrap();
-
-    let client_key = KeyPair::generate().unwrap();
-    let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
-    client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-    let client_cert = client.signed_by(&client_key, &issuer).unwrap();
-
+    let ca = TestCa::new();
+    let server = ca.server(&["127.0.0.1"]);
+    let client = ca.client(None);
     Pki {
-        ca: write(dir, "grpc-ca.pem", &ca_cert.pem()),
-        server_cert: write(dir, "gateway.crt", &server_cert.pem()),
-        server_key: write(dir, "gateway.key", &server_key.serialize_pem()),
-        client_cert: write(dir, "sandbox.crt", &client_cert.pem()),
-        client_key: write(dir, "sandbox.key", &client_key.serialize_pem()),
+        ca: write(dir, "grpc-ca.pem", &ca.cert_pem),
+        server_cert: write(dir, "gateway.crt", &server.cert_pem),
+        server_key: write(dir, "gateway.key", &server.key_pem),
+        client_cert: write(dir, "sandbox.crt", &client.cert_pem),
+        client_key: write(dir, "sandbox.key", &client.key_pem),
     }
 }
 
@@ -98,18 +92,7 @@ fn a_client_with_the_ca_and_a_client_certificate_mints_and_others_are_refused() 
     );
     let (ca, cert, key) = (&pki.ca, &pki.client_cert, &pki.client_key);
 
-    let (code, out, err) = token(
-        &stack,
-        &stack.gateway_url,
-        &[
-            "--gateway-ca",
-            ca,
-            "--client-cert",
-            cert,
-            "--client-key",
-            key,
-        ],
-    );
+    let (code, out, err) = token(&stack, &stack.gateway_url, &pki.client_args());
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains(&stack.world.agent_identity_app_id), "{out}");
 
@@ -133,27 +116,10 @@ fn a_client_with_the_ca_and_a_client_certificate_mints_and_others_are_refused() 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_sandbox_reaches_an_mtls_gateway() {
     let (_dir, pki, stack) = mtls_stack();
-    let credential = support::path_str(&stack.credential_path);
-    let (ca, cert, key) = (&pki.ca, &pki.client_cert, &pki.client_key);
-    let sandbox = support::Proc::start(
-        "sandbox",
-        &[
-            "sandbox",
-            "--gateway",
-            &stack.gateway_url,
-            "--gateway-ca",
-            ca,
-            "--client-cert",
-            cert,
-            "--client-key",
-            key,
-            "--credential-file",
-            &credential,
-            "--provider",
-            "agent",
-        ],
-        &[],
-    );
+    let command_line = stack.sandbox_command();
+    let mut args: Vec<&str> = command_line.iter().map(String::as_str).collect();
+    args.extend(pki.client_args());
+    let sandbox = support::Proc::start("sandbox", &args, &[]);
     let url = sandbox.ready["urls"]["agent"]["token_url"]
         .as_str()
         .unwrap()

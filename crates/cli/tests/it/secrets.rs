@@ -2,11 +2,9 @@
 //! substring of any token, assertion, private key or sandbox credential appears in their logs, in
 //! the metrics, or in error bodies.
 
-mod support;
-
 use std::collections::HashSet;
 
-use support::stack::{GRAPH_DEFAULT, Stack, StackOptions, USER_SCOPE};
+use crate::support::stack::{GRAPH_DEFAULT, Stack, StackOptions, USER_SCOPE};
 
 const WINDOW: usize = 8;
 
@@ -99,14 +97,7 @@ async fn trace_logs_metrics_and_errors_carry_no_secret() {
             secrets.push(("an issued token or assertion".into(), part));
         }
     }
-    let metrics = http
-        .get(format!("{}/metrics", stack.admin_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = stack.metrics().await;
 
     let gateway_log = stack.gateway.output();
     let sandbox_log = stack.sandbox.as_ref().unwrap().output();
