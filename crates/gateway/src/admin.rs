@@ -35,7 +35,7 @@ async fn metrics(State(state): State<Arc<GatewayState>>) -> impl IntoResponse {
     (
         [(
             header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
+            crate::metrics::CONTENT_TYPE,
         )],
         body,
     )
