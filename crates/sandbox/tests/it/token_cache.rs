@@ -2,11 +2,10 @@
 //! answered locally, anything else still goes to the gateway, failures are never kept, and a zero
 //! time turns it off.
 
-mod common;
-
 use std::time::Duration;
 
 use agentmint_proto::ErrorDetail;
+use crate::common;
 use common::{Behaviour, FakeGateway, FakeState, Options, Sandbox};
 use tonic::Code;
 

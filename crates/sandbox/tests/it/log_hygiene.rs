@@ -2,12 +2,11 @@
 //! own, tonic's client, hyper's server, h2), no 8-character piece of the sandbox credential, a
 //! token, the path secret or the identity header appears.
 
-mod common;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use agentmint_proto::ErrorDetail;
+use crate::common;
 use common::{Behaviour, CREDENTIAL, FakeGateway, FakeState, Sandbox, get};
 use tonic::Code;
 

@@ -1,11 +1,10 @@
 //! How gateway failures reach the agent: RELIABILITY 27 (the gateway dies, the resolver answers 503
 //! and heals) and 32 (errors carry a correlation id, never upstream text), and the code mapping.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use agentmint_proto::ErrorDetail;
+use crate::common;
 use common::{Behaviour, FakeGateway, FakeState, Options, Sandbox, free_addr};
 use tonic::Code;
 

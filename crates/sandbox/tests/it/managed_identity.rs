@@ -1,9 +1,8 @@
 //! The App Service-style managed-identity endpoint that unmodified Azure SDKs call.
 
-mod common;
-
 use agentmint_proto::{ErrorDetail, TokenKind};
 use agentmint_sandbox::ManagedIdentityMode;
+use crate::common;
 use common::{AGENT, Behaviour, FakeGateway, FakeState, Options, Sandbox, get};
 use serde_json::json;
 use tonic::Code;

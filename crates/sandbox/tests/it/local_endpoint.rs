@@ -1,8 +1,7 @@
 //! The local token URLs: what they serve, and RELIABILITY 1-5 (what they refuse before any gateway
 //! call).
 
-mod common;
-
+use crate::common;
 use common::{AGENT, Behaviour, CREDENTIAL, FakeGateway, FakeState, Sandbox, get, request};
 
 async fn setup() -> (FakeGateway, Sandbox) {
@@ -90,36 +89,32 @@ async fn audience_maps_to_its_default_scope() {
     );
 }
 
-#[tokio::test]
-async fn post_json_scopes_are_sent_to_the_gateway() {
+/// POSTs `body` with `Metadata: true` and `headers` to the app-token URL, expects a token, and
+/// returns the scopes the gateway was asked for.
+async fn posted_scopes(headers: &[(&str, &str)], body: &[u8]) -> Vec<String> {
     let (gateway, sandbox) = setup().await;
-    let raw = request(
-        "POST",
-        &sandbox.app_path(),
-        &sandbox.host(),
-        &[("Metadata", "true"), ("Content-Type", "application/json")],
-        br#"{"scopes":["https://graph.microsoft.com/.default"]}"#,
-    );
+    let mut all = vec![("Metadata", "true")];
+    all.extend_from_slice(headers);
+    let raw = request("POST", &sandbox.app_path(), &sandbox.host(), &all, body);
     let reply = sandbox.send(&raw).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(
-        gateway.state.last_request().scopes,
-        ["https://graph.microsoft.com/.default"]
-    );
+    gateway.state.last_request().scopes
+}
+
+#[tokio::test]
+async fn post_json_scopes_are_sent_to_the_gateway() {
+    let scopes = posted_scopes(
+        &[("Content-Type", "application/json")],
+        br#"{"scopes":["https://graph.microsoft.com/.default"]}"#,
+    )
+    .await;
+    assert_eq!(scopes, ["https://graph.microsoft.com/.default"]);
 }
 
 #[tokio::test]
 async fn post_json_audience_is_accepted_for_openshell_clients() {
-    let (gateway, sandbox) = setup().await;
-    let raw = request(
-        "POST",
-        &sandbox.app_path(),
-        &sandbox.host(),
-        &[("Metadata", "true")],
-        br#"{"audience":"api://x"}"#,
-    );
-    assert_eq!(sandbox.send(&raw).await.status, 200);
-    assert_eq!(gateway.state.last_request().scopes, ["api://x/.default"]);
+    let scopes = posted_scopes(&[], br#"{"audience":"api://x"}"#).await;
+    assert_eq!(scopes, ["api://x/.default"]);
 }
 
 #[tokio::test]
