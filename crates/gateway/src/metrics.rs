@@ -163,7 +163,7 @@ impl Metrics {
     /// Renders every metric, including the caches' counters, in the OpenMetrics text format.
     pub fn render(&self, cache: &CacheStats) -> String {
         let mut caches = Registry::default();
-        caches.register_collector(Box::new(CacheCollector(cache.clone())));
+        caches.register_collector(Box::new(CacheCollector(*cache)));
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = encode_registry(&mut out, &self.registry)
@@ -203,7 +203,9 @@ type CacheFamily = (&'static str, &'static str, fn(&HopStats) -> u64);
 
 const CACHE_COUNTERS: [CacheFamily; 6] = [
     ("agentmint_cache_hits", "Cache hits by hop.", |s| s.hits),
-    ("agentmint_cache_misses", "Cache misses by hop.", |s| s.misses),
+    ("agentmint_cache_misses", "Cache misses by hop.", |s| {
+        s.misses
+    }),
     (
         "agentmint_cache_waits",
         "Callers that waited on an upstream call, by hop.",
@@ -281,7 +283,10 @@ mod tests {
             "agentmint_cache_hits_total{hop=\"blueprint\"} 0",
             "agentmint_cache_entries{hop=\"app\"} 0",
         ] {
-            assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} missing from\n{text}"
+            );
         }
         assert!(text.ends_with("# EOF\n"), "{text}");
         assert_eq!(m.mints_total(), 3);

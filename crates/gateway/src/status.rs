@@ -237,7 +237,11 @@ mod tests {
                 Code::Unauthenticated,
                 "UNAUTHENTICATED",
             ),
-            (Refusal::InvalidProvider, Code::InvalidArgument, "INVALID_PROVIDER"),
+            (
+                Refusal::InvalidProvider,
+                Code::InvalidArgument,
+                "INVALID_PROVIDER",
+            ),
             (
                 Refusal::UnknownProvider("p".into()),
                 Code::NotFound,

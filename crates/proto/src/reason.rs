@@ -144,7 +144,10 @@ mod tests {
         for reason in Reason::ALL {
             let s = reason.as_str();
             assert!(seen.insert(s), "{s} twice");
-            assert!(s.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'), "{s}");
+            assert!(
+                s.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'),
+                "{s}"
+            );
         }
     }
 }

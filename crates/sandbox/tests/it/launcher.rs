@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::common;
 use agentmint_sandbox::launcher::{agent_env, run_agent_with_signals};
 use agentmint_sandbox::{
     LocalUrls, ManagedIdentityMode, Resolver, SandboxConfig, SandboxCredential,
 };
-use crate::common;
 use common::{AGENT, BOT, CREDENTIAL, run_agent};
 use nix::sys::signal::Signal;
 

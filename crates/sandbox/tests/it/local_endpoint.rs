@@ -2,7 +2,8 @@
 //! call).
 
 use crate::common;
-use common::{AGENT, Behaviour, CREDENTIAL, FakeGateway, FakeState, Sandbox, get, request};
+use agentmint_proto::MintTokenRequest;
+use common::{AGENT, Behaviour, CREDENTIAL, FakeGateway, FakeState, Reply, Sandbox, get, request};
 
 async fn setup() -> (FakeGateway, Sandbox) {
     let gateway = FakeGateway::start(FakeState::new(Behaviour::Token));
@@ -47,46 +48,37 @@ async fn the_gateway_call_carries_the_sandbox_credential_as_bearer() {
     );
 }
 
+/// GETs `target(sandbox)` (a path the resolver handed out, with a query), expects a token, and
+/// returns the reply and the request the gateway received.
+async fn fetched(target: impl Fn(&Sandbox) -> String) -> (Reply, MintTokenRequest) {
+    let (gateway, sandbox) = setup().await;
+    let reply = sandbox.get(&target(&sandbox)).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    (reply, gateway.state.last_request())
+}
+
 #[tokio::test]
 async fn user_token_url_asks_for_the_user_principal_kind() {
-    let (gateway, sandbox) = setup().await;
-    let reply = sandbox
-        .get(&format!(
-            "{}?scope=User.Read%20Mail.Read",
-            sandbox.user_path()
-        ))
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    let (reply, sent) = fetched(|s| format!("{}?scope=User.Read%20Mail.Read", s.user_path())).await;
     assert_eq!(
         reply.json()["access_token"],
         "token-demo-agent-USER_PRINCIPAL"
     );
-    let sent = gateway.state.last_request();
     assert_eq!(sent.kind, agentmint_proto::TokenKind::UserPrincipal as i32);
     assert_eq!(sent.scopes, ["User.Read", "Mail.Read"]);
 }
 
 #[tokio::test]
 async fn no_scope_sends_an_empty_list_for_the_gateways_defaults() {
-    let (gateway, sandbox) = setup().await;
-    assert_eq!(sandbox.get(&sandbox.app_path()).await.status, 200);
-    assert!(gateway.state.last_request().scopes.is_empty());
+    let (_, sent) = fetched(Sandbox::app_path).await;
+    assert!(sent.scopes.is_empty());
 }
 
 #[tokio::test]
 async fn audience_maps_to_its_default_scope() {
-    let (gateway, sandbox) = setup().await;
-    let reply = sandbox
-        .get(&format!(
-            "{}?audience=api://a365-observability",
-            sandbox.app_path()
-        ))
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(
-        gateway.state.last_request().scopes,
-        ["api://a365-observability/.default"]
-    );
+    let (_, sent) =
+        fetched(|s| format!("{}?audience=api://a365-observability", s.app_path())).await;
+    assert_eq!(sent.scopes, ["api://a365-observability/.default"]);
 }
 
 /// POSTs `body` with `Metadata: true` and `headers` to the app-token URL, expects a token, and

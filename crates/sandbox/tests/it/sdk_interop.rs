@@ -9,9 +9,9 @@
 
 use std::time::Duration;
 
+use crate::common;
 use agentmint_sandbox::ManagedIdentityMode;
 use agentmint_sandbox::launcher::agent_env;
-use crate::common;
 use common::{AGENT, Behaviour, FakeGateway, FakeState, Options, Sandbox, run_agent};
 use serde_json::json;
 

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use agentmint_proto::ErrorDetail;
 use crate::common;
+use agentmint_proto::ErrorDetail;
 use common::{Behaviour, FakeGateway, FakeState, Options, Sandbox};
 use tonic::Code;
 

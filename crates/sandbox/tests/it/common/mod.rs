@@ -1,6 +1,8 @@
 //! Test support: a fake gateway, a real resolver on port 0, and a raw HTTP/1.1 client that sends
-//! exactly the bytes a test writes (no normalisation of paths or headers), and a lock for the tests
-//! whose agents listen to the process's own signals.
+//! exactly the bytes a test writes (no normalisation of paths or headers), a lock for the tests
+//! whose agents listen to the process's own signals, and one thread's logs captured ([`capture`]).
+
+pub mod capture;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -186,6 +188,7 @@ impl FakeGateway {
     }
 
     pub fn start_at(state: Arc<FakeState>, addr: SocketAddr) -> Self {
+        capture::install();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let shared = state.clone();
@@ -288,6 +291,7 @@ impl Sandbox {
     }
 
     pub async fn start_with(options: Options) -> Self {
+        capture::install();
         let credential_file = credential_file();
         let resolver = Resolver::new(SandboxConfig {
             gateway: options.gateway,
