@@ -204,11 +204,7 @@ async fn loopback_names_and_configured_hosts_are_served() {
 async fn origin_and_preflight_are_refused_and_no_response_grants_cors() {
     let (gateway, sandbox) = setup().await;
     let with_origin = sandbox
-        .send(&get(
-            &sandbox.app_path(),
-            &sandbox.host(),
-            &[("Metadata", "true"), ("Origin", "https://evil.example")],
-        ))
+        .get_app_with(&[("Metadata", "true"), ("Origin", "https://evil.example")])
         .await;
     assert_eq!(with_origin.status, 403);
     with_origin.assert_no_cors();
@@ -249,11 +245,7 @@ async fn origin_and_preflight_are_refused_and_no_response_grants_cors() {
 async fn browser_fetch_metadata_headers_are_refused() {
     let (gateway, sandbox) = setup().await;
     let reply = sandbox
-        .send(&get(
-            &sandbox.app_path(),
-            &sandbox.host(),
-            &[("Metadata", "true"), ("Sec-Fetch-Site", "cross-site")],
-        ))
+        .get_app_with(&[("Metadata", "true"), ("Sec-Fetch-Site", "cross-site")])
         .await;
     assert_eq!(reply.status, 403);
     assert_eq!(gateway.state.calls(), 0);
@@ -378,11 +370,7 @@ async fn oversized_headers_are_refused_without_echo() {
     let (gateway, sandbox) = setup().await;
     let big = "h".repeat(9 * 1024);
     let reply = sandbox
-        .send(&get(
-            &sandbox.app_path(),
-            &sandbox.host(),
-            &[("Metadata", "true"), ("X-Big", &big)],
-        ))
+        .get_app_with(&[("Metadata", "true"), ("X-Big", &big)])
         .await;
     assert_eq!(reply.status, 400);
     assert!(!reply.body.contains("hhhh"));

@@ -359,6 +359,12 @@ impl Sandbox {
             .await
     }
 
+    /// `GET` of the app-token URL with the right Host and exactly `headers`.
+    pub async fn get_app_with(&self, headers: &[(&str, &str)]) -> Reply {
+        self.send(&get(&self.app_path(), &self.host(), headers))
+            .await
+    }
+
     pub async fn send(&self, raw: &[u8]) -> Reply {
         send(self.addr, raw).await
     }
