@@ -11,7 +11,7 @@ use agentmint_config as config;
 use agentmint_entra::agent::{AgentRef, AppRef, Authority};
 use agentmint_entra::{CredentialError, ScopeError, UserSelector};
 
-use crate::auth::SandboxIdentity;
+use crate::auth::{self, AuthError, SandboxIdentity};
 use crate::credentials;
 use crate::policy::KindPolicy;
 
@@ -30,7 +30,8 @@ pub enum Target {
 /// One provider record, ready to mint.
 #[derive(Debug)]
 pub struct ProviderEntry {
-    pub name: String,
+    /// Shared, so logs and metric labels name the provider without copying the string.
+    pub name: Arc<str>,
     pub target: Target,
     pub app_only: KindPolicy,
     pub user: KindPolicy,
@@ -131,6 +132,12 @@ impl Registry {
         })
     }
 
+    /// The sandbox whose credential is the bearer value of `authorization` (see [`auth`]).
+    pub fn authenticate(&self, authorization: Option<&[u8]>) -> Result<&SandboxEntry, AuthError> {
+        let credential = auth::bearer(authorization)?;
+        auth::identify(credential, &self.identities).map(|i| &self.sandboxes[i])
+    }
+
     /// The (tenant, client id) pairs used only by providers that changed or disappeared between
     /// `self` (old) and `next`: their cached tokens should stop being refreshed.
     pub fn retired_clients(&self, next: &Registry) -> HashSet<(String, String)> {
@@ -203,7 +210,7 @@ fn build_provider(
         }
     };
     Ok(ProviderEntry {
-        name: record.name.clone(),
+        name: Arc::from(record.name.as_str()),
         target,
         app_only,
         user,

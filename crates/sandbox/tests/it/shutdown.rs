@@ -1,10 +1,9 @@
 //! RELIABILITY 35: graceful shutdown. A request being served when the stop comes still gets its
 //! token; new connections are refused; `serve` returns once the last request is done.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common;
 use common::{Behaviour, FakeGateway, FakeState, Sandbox};
 use tokio::net::TcpStream;
 

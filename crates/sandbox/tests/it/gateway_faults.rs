@@ -1,11 +1,10 @@
 //! How gateway failures reach the agent: RELIABILITY 27 (the gateway dies, the resolver answers 503
 //! and heals) and 32 (errors carry a correlation id, never upstream text), and the code mapping.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use agentmint_proto::ErrorDetail;
+use crate::common;
+use agentmint_proto::{ErrorDetail, Reason};
 use common::{Behaviour, FakeGateway, FakeState, Options, Sandbox, free_addr};
 use tonic::Code;
 
@@ -17,9 +16,9 @@ fn fail(code: Code, message: &str, detail: ErrorDetail) -> Behaviour {
     }
 }
 
-fn reason(reason: &str) -> ErrorDetail {
+fn reason(reason: Reason) -> ErrorDetail {
     ErrorDetail {
-        reason: reason.into(),
+        reason: reason.as_str().into(),
         ..ErrorDetail::default()
     }
 }
@@ -106,7 +105,7 @@ async fn a_gateway_that_never_answers_gives_503_at_the_request_timeout() {
 async fn errors_carry_the_gateways_correlation_id_hop_and_aadsts_but_never_its_message() {
     let upstream_text = "AADSTS70021: No matching federated identity record found for presented assertion. Trace ID: secret-trace";
     let detail = ErrorDetail {
-        reason: "FIC_MISMATCH".into(),
+        reason: Reason::FicMismatch.as_str().into(),
         hop: "blueprint".into(),
         upstream_status: 400,
         aadsts: "AADSTS70021".into(),
@@ -145,7 +144,7 @@ async fn errors_without_a_gateway_correlation_id_get_a_fresh_one() {
     let gateway = FakeGateway::start(FakeState::new(fail(
         Code::PermissionDenied,
         "no",
-        reason("NOT_ATTACHED"),
+        reason(Reason::NotAttached),
     )));
     let sandbox = Sandbox::start(&gateway).await;
     let first = sandbox.get(&sandbox.app_path()).await.json();
@@ -167,30 +166,30 @@ async fn gateway_codes_map_to_http_statuses() {
     for (code, reason_code, status, error) in [
         (
             Code::Unauthenticated,
-            "UNAUTHENTICATED",
+            Reason::Unauthenticated,
             500,
             "sandbox_credential_rejected",
         ),
         (
             Code::PermissionDenied,
-            "SCOPE_NOT_ALLOWED",
+            Reason::ScopeNotAllowed,
             403,
             "permission_denied",
         ),
-        (Code::NotFound, "UNKNOWN_PROVIDER", 404, "not_found"),
+        (Code::NotFound, Reason::UnknownProvider, 404, "not_found"),
         (
             Code::FailedPrecondition,
-            "NO_AGENT_USER",
+            Reason::NoAgentUser,
             409,
             "failed_precondition",
         ),
         (
             Code::InvalidArgument,
-            "INVALID_SCOPE",
+            Reason::InvalidScope,
             400,
             "invalid_request",
         ),
-        (Code::Internal, "CLAIMS_MISMATCH", 502, "bad_gateway"),
+        (Code::Internal, Reason::ClaimsMismatch, 502, "bad_gateway"),
     ] {
         state.set(fail(code, "gateway words", reason(reason_code)));
         let reply = sandbox.get(&sandbox.user_path()).await;
@@ -204,7 +203,7 @@ async fn gateway_codes_map_to_http_statuses() {
 #[tokio::test]
 async fn entra_unavailable_gives_503_with_the_gateways_retry_after() {
     let detail = ErrorDetail {
-        reason: "THROTTLED".into(),
+        reason: Reason::Throttled.as_str().into(),
         hop: "agent_identity".into(),
         upstream_status: 429,
         retry_after_seconds: 7,

@@ -1,17 +1,16 @@
 //! RELIABILITY 33 and the launcher: the agent's environment has the token URLs and no credential;
 //! the agent's exit status and signals pass through.
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use agentmint_sandbox::launcher::{agent_env, run_agent, run_agent_with_signals};
+use crate::common;
+use agentmint_sandbox::launcher::{agent_env, run_agent_with_signals};
 use agentmint_sandbox::{
     LocalUrls, ManagedIdentityMode, Resolver, SandboxConfig, SandboxCredential,
 };
-use common::{AGENT, BOT, CREDENTIAL};
+use common::{AGENT, BOT, CREDENTIAL, run_agent};
 use nix::sys::signal::Signal;
 
 fn urls(credential_file: &Path, managed_identity: ManagedIdentityMode) -> LocalUrls {
@@ -303,19 +302,8 @@ async fn forwarded_signals_reach_the_agent() {
         )
         .await
     });
-    for _ in 0..500 {
-        if ready.exists() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    assert!(ready.exists(), "the agent did not start");
+    common::wait_until_started(&ready).await;
     tx.send(Signal::SIGTERM).unwrap();
-    let code = tokio::time::timeout(Duration::from_secs(5), agent)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    assert_eq!(code, 42);
+    assert_eq!(common::exit_code(agent).await, 42);
     assert!(got.exists(), "the agent's TERM trap did not run");
 }

@@ -2,30 +2,12 @@
 //! own, tonic's client, hyper's server, h2), no 8-character piece of the sandbox credential, a
 //! token, the path secret or the identity header appears.
 
-mod common;
-
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-use agentmint_proto::ErrorDetail;
+use crate::common;
+use agentmint_proto::{ErrorDetail, Reason};
 use common::{Behaviour, CREDENTIAL, FakeGateway, FakeState, Sandbox, get};
 use tonic::Code;
 
 const TOKEN: &str = "eyTOKEN.q9Zr4LmW8xKp2VbN6TcY.J3hF7sDg5aQe1RuI0oPl";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn assert_absent(logs: &str, what: &str, secret: &str) {
     for start in 0..=secret.len().saturating_sub(8) {
@@ -38,17 +20,11 @@ fn assert_absent(logs: &str, what: &str, secret: &str) {
 }
 
 // A current-thread runtime: the resolver, its gateway client and its HTTP server all run on this
-// thread, under the thread-local subscriber. The fake gateway runs on its own thread, unobserved.
+// thread, the one thread observed. The fake gateway runs on its own thread, unobserved, and so do
+// the other tests of this binary.
 #[tokio::test(flavor = "current_thread")]
 async fn trace_logs_carry_no_credential_token_or_url_secret() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = common::capture::observe_this_thread();
 
     let state = FakeState::new(Behaviour::Fixed(TOKEN.into()));
     let gateway = FakeGateway::start(state.clone());
@@ -77,7 +53,7 @@ async fn trace_logs_carry_no_credential_token_or_url_secret() {
         code: Code::PermissionDenied,
         message: "denied".into(),
         detail: ErrorDetail {
-            reason: "NOT_ATTACHED".into(),
+            reason: Reason::NotAttached.as_str().into(),
             ..ErrorDetail::default()
         },
     });
@@ -92,7 +68,7 @@ async fn trace_logs_carry_no_credential_token_or_url_secret() {
     drop(gateway);
     assert_eq!(sandbox.get(&sandbox.app_path()).await.status, 503);
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("token served"), "nothing was captured");
     assert_absent(&logs, "sandbox credential", CREDENTIAL);
     assert_absent(&logs, "token", TOKEN);

@@ -1,13 +1,15 @@
 //! Signal forwarding end to end: a SIGTERM delivered to the resolver's process reaches the agent,
-//! whose own exit status comes back. In its own test binary because it signals the whole process.
-
-use std::time::Duration;
+//! whose own exit status comes back. It signals the whole test process, so it holds
+//! [`common::process_signals`] while it runs: no other agent listens to the process's signals then.
 
 use agentmint_sandbox::launcher::run_agent;
 use nix::sys::signal::{Signal, raise};
 
+use crate::common::{self, exit_code, wait_until_started};
+
 #[tokio::test]
 async fn sigterm_to_the_resolver_is_forwarded_to_the_agent() {
+    let _alone = common::process_signals().await;
     let dir = tempfile::tempdir().unwrap();
     let ready = dir.path().join("ready");
     let script = format!(
@@ -17,20 +19,9 @@ async fn sigterm_to_the_resolver_is_forwarded_to_the_agent() {
     let env = vec![("PATH".to_owned(), "/usr/bin:/bin".to_owned())];
     let agent =
         tokio::spawn(async move { run_agent("/bin/sh", &["-c".into(), script], env).await });
-    for _ in 0..500 {
-        if ready.exists() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
     // The agent is running, so `run_agent` has installed its handlers: this SIGTERM is caught and
     // forwarded instead of ending the test process.
-    assert!(ready.exists(), "the agent did not start");
+    wait_until_started(&ready).await;
     raise(Signal::SIGTERM).unwrap();
-    let code = tokio::time::timeout(Duration::from_secs(5), agent)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    assert_eq!(code, 42);
+    assert_eq!(exit_code(agent).await, 42);
 }

@@ -1,9 +1,9 @@
 //! The local token URLs: what they serve, and RELIABILITY 1-5 (what they refuse before any gateway
 //! call).
 
-mod common;
-
-use common::{AGENT, Behaviour, CREDENTIAL, FakeGateway, FakeState, Sandbox, get, request};
+use crate::common;
+use agentmint_proto::MintTokenRequest;
+use common::{AGENT, Behaviour, CREDENTIAL, FakeGateway, FakeState, Reply, Sandbox, get, request};
 
 async fn setup() -> (FakeGateway, Sandbox) {
     let gateway = FakeGateway::start(FakeState::new(Behaviour::Token));
@@ -48,78 +48,65 @@ async fn the_gateway_call_carries_the_sandbox_credential_as_bearer() {
     );
 }
 
+/// GETs `target(sandbox)` (a path the resolver handed out, with a query), expects a token, and
+/// returns the reply and the request the gateway received.
+async fn fetched(target: impl Fn(&Sandbox) -> String) -> (Reply, MintTokenRequest) {
+    let (gateway, sandbox) = setup().await;
+    let reply = sandbox.get(&target(&sandbox)).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    (reply, gateway.state.last_request())
+}
+
 #[tokio::test]
 async fn user_token_url_asks_for_the_user_principal_kind() {
-    let (gateway, sandbox) = setup().await;
-    let reply = sandbox
-        .get(&format!(
-            "{}?scope=User.Read%20Mail.Read",
-            sandbox.user_path()
-        ))
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    let (reply, sent) = fetched(|s| format!("{}?scope=User.Read%20Mail.Read", s.user_path())).await;
     assert_eq!(
         reply.json()["access_token"],
         "token-demo-agent-USER_PRINCIPAL"
     );
-    let sent = gateway.state.last_request();
     assert_eq!(sent.kind, agentmint_proto::TokenKind::UserPrincipal as i32);
     assert_eq!(sent.scopes, ["User.Read", "Mail.Read"]);
 }
 
 #[tokio::test]
 async fn no_scope_sends_an_empty_list_for_the_gateways_defaults() {
-    let (gateway, sandbox) = setup().await;
-    assert_eq!(sandbox.get(&sandbox.app_path()).await.status, 200);
-    assert!(gateway.state.last_request().scopes.is_empty());
+    let (_, sent) = fetched(Sandbox::app_path).await;
+    assert!(sent.scopes.is_empty());
 }
 
 #[tokio::test]
 async fn audience_maps_to_its_default_scope() {
+    let (_, sent) =
+        fetched(|s| format!("{}?audience=api://a365-observability", s.app_path())).await;
+    assert_eq!(sent.scopes, ["api://a365-observability/.default"]);
+}
+
+/// POSTs `body` with `Metadata: true` and `headers` to the app-token URL, expects a token, and
+/// returns the scopes the gateway was asked for.
+async fn posted_scopes(headers: &[(&str, &str)], body: &[u8]) -> Vec<String> {
     let (gateway, sandbox) = setup().await;
-    let reply = sandbox
-        .get(&format!(
-            "{}?audience=api://a365-observability",
-            sandbox.app_path()
-        ))
-        .await;
+    let mut all = vec![("Metadata", "true")];
+    all.extend_from_slice(headers);
+    let raw = request("POST", &sandbox.app_path(), &sandbox.host(), &all, body);
+    let reply = sandbox.send(&raw).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(
-        gateway.state.last_request().scopes,
-        ["api://a365-observability/.default"]
-    );
+    gateway.state.last_request().scopes
 }
 
 #[tokio::test]
 async fn post_json_scopes_are_sent_to_the_gateway() {
-    let (gateway, sandbox) = setup().await;
-    let raw = request(
-        "POST",
-        &sandbox.app_path(),
-        &sandbox.host(),
-        &[("Metadata", "true"), ("Content-Type", "application/json")],
+    let scopes = posted_scopes(
+        &[("Content-Type", "application/json")],
         br#"{"scopes":["https://graph.microsoft.com/.default"]}"#,
-    );
-    let reply = sandbox.send(&raw).await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(
-        gateway.state.last_request().scopes,
-        ["https://graph.microsoft.com/.default"]
-    );
+    )
+    .await;
+    assert_eq!(scopes, ["https://graph.microsoft.com/.default"]);
 }
 
 #[tokio::test]
 async fn post_json_audience_is_accepted_for_openshell_clients() {
-    let (gateway, sandbox) = setup().await;
-    let raw = request(
-        "POST",
-        &sandbox.app_path(),
-        &sandbox.host(),
-        &[("Metadata", "true")],
-        br#"{"audience":"api://x"}"#,
-    );
-    assert_eq!(sandbox.send(&raw).await.status, 200);
-    assert_eq!(gateway.state.last_request().scopes, ["api://x/.default"]);
+    let scopes = posted_scopes(&[], br#"{"audience":"api://x"}"#).await;
+    assert_eq!(scopes, ["api://x/.default"]);
 }
 
 #[tokio::test]
@@ -217,11 +204,7 @@ async fn loopback_names_and_configured_hosts_are_served() {
 async fn origin_and_preflight_are_refused_and_no_response_grants_cors() {
     let (gateway, sandbox) = setup().await;
     let with_origin = sandbox
-        .send(&get(
-            &sandbox.app_path(),
-            &sandbox.host(),
-            &[("Metadata", "true"), ("Origin", "https://evil.example")],
-        ))
+        .get_app_with(&[("Metadata", "true"), ("Origin", "https://evil.example")])
         .await;
     assert_eq!(with_origin.status, 403);
     with_origin.assert_no_cors();
@@ -262,11 +245,7 @@ async fn origin_and_preflight_are_refused_and_no_response_grants_cors() {
 async fn browser_fetch_metadata_headers_are_refused() {
     let (gateway, sandbox) = setup().await;
     let reply = sandbox
-        .send(&get(
-            &sandbox.app_path(),
-            &sandbox.host(),
-            &[("Metadata", "true"), ("Sec-Fetch-Site", "cross-site")],
-        ))
+        .get_app_with(&[("Metadata", "true"), ("Sec-Fetch-Site", "cross-site")])
         .await;
     assert_eq!(reply.status, 403);
     assert_eq!(gateway.state.calls(), 0);
@@ -391,11 +370,7 @@ async fn oversized_headers_are_refused_without_echo() {
     let (gateway, sandbox) = setup().await;
     let big = "h".repeat(9 * 1024);
     let reply = sandbox
-        .send(&get(
-            &sandbox.app_path(),
-            &sandbox.host(),
-            &[("Metadata", "true"), ("X-Big", &big)],
-        ))
+        .get_app_with(&[("Metadata", "true"), ("X-Big", &big)])
         .await;
     assert_eq!(reply.status, 400);
     assert!(!reply.body.contains("hhhh"));

@@ -2,10 +2,9 @@
 //! answered locally, anything else still goes to the gateway, failures are never kept, and a zero
 //! time turns it off.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common;
 use agentmint_proto::ErrorDetail;
 use common::{Behaviour, FakeGateway, FakeState, Options, Sandbox};
 use tonic::Code;

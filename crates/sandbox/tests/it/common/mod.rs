@@ -1,7 +1,8 @@
 //! Test support: a fake gateway, a real resolver on port 0, and a raw HTTP/1.1 client that sends
-//! exactly the bytes a test writes (no normalisation of paths or headers).
+//! exactly the bytes a test writes (no normalisation of paths or headers), a lock for the tests
+//! whose agents listen to the process's own signals, and one thread's logs captured ([`capture`]).
 
-#![allow(dead_code)] // each test binary uses a different subset of this module
+pub mod capture;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -187,6 +188,7 @@ impl FakeGateway {
     }
 
     pub fn start_at(state: Arc<FakeState>, addr: SocketAddr) -> Self {
+        capture::install();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let shared = state.clone();
@@ -249,7 +251,8 @@ impl Drop for FakeGateway {
 pub struct Sandbox {
     pub addr: SocketAddr,
     pub urls: LocalUrls,
-    pub credential_file: tempfile::NamedTempFile,
+    /// The sandbox credential file, kept so it lives as long as the resolver.
+    _credential_file: tempfile::NamedTempFile,
     stop: Option<oneshot::Sender<()>>,
     pub server: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -288,6 +291,7 @@ impl Sandbox {
     }
 
     pub async fn start_with(options: Options) -> Self {
+        capture::install();
         let credential_file = credential_file();
         let resolver = Resolver::new(SandboxConfig {
             gateway: options.gateway,
@@ -311,7 +315,7 @@ impl Sandbox {
         Self {
             addr,
             urls,
-            credential_file,
+            _credential_file: credential_file,
             stop: Some(stop_tx),
             server: Some(server),
         }
@@ -352,6 +356,12 @@ impl Sandbox {
     /// `GET target` with the right Host and `Metadata: true`.
     pub async fn get(&self, target: &str) -> Reply {
         self.send(&get(target, &self.host(), &[("Metadata", "true")]))
+            .await
+    }
+
+    /// `GET` of the app-token URL with the right Host and exactly `headers`.
+    pub async fn get_app_with(&self, headers: &[(&str, &str)]) -> Reply {
+        self.send(&get(&self.app_path(), &self.host(), headers))
             .await
     }
 
@@ -467,4 +477,42 @@ pub fn parse_reply(bytes: &[u8]) -> Reply {
 pub async fn free_addr() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     listener.local_addr().unwrap()
+}
+
+/// Held by every test whose agent runs under [`agentmint_sandbox::launcher::run_agent`]: that
+/// forwards the *process's* SIGTERM and SIGINT to its agent, so while one test raises SIGTERM on
+/// purpose no other such agent may be running in this test binary.
+pub async fn process_signals() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}
+
+/// [`agentmint_sandbox::launcher::run_agent`], alone among this binary's agents.
+pub async fn run_agent(
+    program: &str,
+    args: &[String],
+    env: Vec<(String, String)>,
+) -> std::io::Result<u8> {
+    let _alone = process_signals().await;
+    agentmint_sandbox::launcher::run_agent(program, args, env).await
+}
+
+/// Waits (bounded) until an agent has written its `ready` file, i.e. its traps are set.
+pub async fn wait_until_started(ready: &std::path::Path) {
+    for _ in 0..500 {
+        if ready.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(ready.exists(), "the agent did not start");
+}
+
+/// The exit code of an agent task that was signalled to stop.
+pub async fn exit_code(agent: JoinHandle<std::io::Result<u8>>) -> u8 {
+    tokio::time::timeout(Duration::from_secs(5), agent)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap()
 }

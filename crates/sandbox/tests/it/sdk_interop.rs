@@ -7,13 +7,12 @@
 //! `AGENTMINT_INTEROP_PYTHON` and `AGENTMINT_INTEROP_NODE_DIR`. Without them each test fails, unless
 //! `AGENTMINT_SKIP_INTEROP=1` says the skip is deliberate (then it prints "skipped: ..." and passes).
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common;
 use agentmint_sandbox::ManagedIdentityMode;
-use agentmint_sandbox::launcher::{agent_env, run_agent};
-use common::{AGENT, Behaviour, FakeGateway, FakeState, Options, Sandbox};
+use agentmint_sandbox::launcher::agent_env;
+use common::{AGENT, Behaviour, FakeGateway, FakeState, Options, Sandbox, run_agent};
 use serde_json::json;
 
 const TENANT: &str = "7a1d5c3e-0000-4000-8000-00000000aaaa";
@@ -124,88 +123,109 @@ fn assert_every_call_asked_for_graph(state: &FakeState, clients: usize) {
     }
 }
 
-#[tokio::test]
-async fn python_sdks_get_the_agent_identitys_app_token() {
-    let Some((python, args)) = python() else {
-        return;
+/// The two SDK families, each with its check script.
+#[derive(Clone, Copy)]
+enum Sdk {
+    Python,
+    Js,
+}
+
+impl Sdk {
+    fn name(self) -> &'static str {
+        match self {
+            Sdk::Python => "Python",
+            Sdk::Js => "JS",
+        }
+    }
+
+    /// How many credential clients its check builds, so at most that many gateway calls.
+    fn clients(self) -> usize {
+        match self {
+            Sdk::Python => 3,
+            Sdk::Js => 2,
+        }
+    }
+}
+
+/// Runs `sdk`'s check with `expect` in its environment; `None` when the SDK is deliberately
+/// skipped.
+async fn check(
+    sdk: Sdk,
+    mode: ManagedIdentityMode,
+    expect: &[(&str, &str)],
+) -> Option<(u8, std::sync::Arc<FakeState>)> {
+    let (program, args, node_dir) = match sdk {
+        Sdk::Python => {
+            let (python, args) = python()?;
+            (python, args, None)
+        }
+        Sdk::Js => {
+            let (node, args, dir) = node()?;
+            (node, args, Some(dir))
+        }
     };
+    let mut env = expect.to_vec();
+    if let Some(dir) = &node_dir {
+        env.push(("AGENTMINT_INTEROP_NODE_DIR", dir));
+    }
+    Some(run_check(&program, &args, mode, &env).await)
+}
+
+/// `sdk`'s check passes in `mode`: the token it got is the agent identity's, with `idtyp` and
+/// `oid` as given, and every gateway call asked for Graph.
+async fn assert_gets_token(sdk: Sdk, mode: ManagedIdentityMode, idtyp: &str, oid: &str) {
     let expect = [
         ("EXPECT_APPID", AGENT_IDENTITY),
-        ("EXPECT_IDTYP", "app"),
-        ("EXPECT_OID", AGENT_IDENTITY),
+        ("EXPECT_IDTYP", idtyp),
+        ("EXPECT_OID", oid),
     ];
-    let (code, state) = run_check(&python, &args, app_mode(), &expect).await;
-    assert_eq!(code, 0, "the Python check failed (its output is above)");
-    assert_every_call_asked_for_graph(&state, 3);
+    let Some((code, state)) = check(sdk, mode, &expect).await else {
+        return;
+    };
+    assert_eq!(
+        code,
+        0,
+        "the {} check failed (its output is above)",
+        sdk.name()
+    );
+    assert_every_call_asked_for_graph(&state, sdk.clients());
+}
+
+/// `sdk`'s check fails (exit 1) when the token is not the one `expect` describes.
+async fn assert_check_fails(sdk: Sdk, expect: &[(&str, &str)]) {
+    if let Some((code, _)) = check(sdk, app_mode(), expect).await {
+        assert_eq!(code, 1);
+    }
+}
+
+#[tokio::test]
+async fn python_sdks_get_the_agent_identitys_app_token() {
+    assert_gets_token(Sdk::Python, app_mode(), "app", AGENT_IDENTITY).await;
 }
 
 #[tokio::test]
 async fn python_sdks_get_the_agent_users_token_in_user_mode() {
-    let Some((python, args)) = python() else {
-        return;
-    };
-    let expect = [
-        ("EXPECT_APPID", AGENT_IDENTITY),
-        ("EXPECT_IDTYP", "user"),
-        ("EXPECT_OID", AGENT_USER),
-    ];
-    let (code, state) = run_check(&python, &args, user_mode(), &expect).await;
-    assert_eq!(code, 0, "the Python check failed (its output is above)");
-    assert_every_call_asked_for_graph(&state, 3);
+    assert_gets_token(Sdk::Python, user_mode(), "user", AGENT_USER).await;
 }
 
 #[tokio::test]
 async fn the_python_check_fails_on_the_wrong_identity() {
-    let Some((python, args)) = python() else {
-        return;
-    };
     let expect = [("EXPECT_APPID", AGENT_IDENTITY), ("EXPECT_IDTYP", "user")];
-    let (code, _) = run_check(&python, &args, app_mode(), &expect).await;
-    assert_eq!(code, 1);
+    assert_check_fails(Sdk::Python, &expect).await;
 }
 
 #[tokio::test]
 async fn js_sdk_gets_the_agent_identitys_app_token() {
-    let Some((node, args, dir)) = node() else {
-        return;
-    };
-    let expect = [
-        ("EXPECT_APPID", AGENT_IDENTITY),
-        ("EXPECT_IDTYP", "app"),
-        ("EXPECT_OID", AGENT_IDENTITY),
-        ("AGENTMINT_INTEROP_NODE_DIR", &dir),
-    ];
-    let (code, state) = run_check(&node, &args, app_mode(), &expect).await;
-    assert_eq!(code, 0, "the JS check failed (its output is above)");
-    assert_every_call_asked_for_graph(&state, 2);
+    assert_gets_token(Sdk::Js, app_mode(), "app", AGENT_IDENTITY).await;
 }
 
 #[tokio::test]
 async fn js_sdk_gets_the_agent_users_token_in_user_mode() {
-    let Some((node, args, dir)) = node() else {
-        return;
-    };
-    let expect = [
-        ("EXPECT_APPID", AGENT_IDENTITY),
-        ("EXPECT_IDTYP", "user"),
-        ("EXPECT_OID", AGENT_USER),
-        ("AGENTMINT_INTEROP_NODE_DIR", &dir),
-    ];
-    let (code, state) = run_check(&node, &args, user_mode(), &expect).await;
-    assert_eq!(code, 0, "the JS check failed (its output is above)");
-    assert_every_call_asked_for_graph(&state, 2);
+    assert_gets_token(Sdk::Js, user_mode(), "user", AGENT_USER).await;
 }
 
 #[tokio::test]
 async fn the_js_check_fails_on_the_wrong_identity() {
-    let Some((node, args, dir)) = node() else {
-        return;
-    };
-    let expect = [
-        ("EXPECT_APPID", "someone-else"),
-        ("EXPECT_IDTYP", "app"),
-        ("AGENTMINT_INTEROP_NODE_DIR", &dir),
-    ];
-    let (code, _) = run_check(&node, &args, app_mode(), &expect).await;
-    assert_eq!(code, 1);
+    let expect = [("EXPECT_APPID", "someone-else"), ("EXPECT_IDTYP", "app")];
+    assert_check_fails(Sdk::Js, &expect).await;
 }
