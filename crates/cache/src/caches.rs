@@ -7,7 +7,6 @@ use rand::{Rng, SeedableRng};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
 
-use crate::clock::Clock;
 use crate::entry::{Cached, Slot, Throttle};
 use crate::flight::{self, Flight, FlightKind, FlightResult};
 use crate::map::HopMap;
@@ -15,6 +14,7 @@ use crate::observer::{CacheObserver, Events, Eviction};
 use crate::policy::CachePolicy;
 use crate::refresh;
 use crate::stats::{CacheStats, hop_index};
+use agentmint_base::Clock;
 
 /// One token cache per hop, with single flight, refresh ahead, a size bound and idle eviction.
 ///

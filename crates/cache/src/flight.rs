@@ -15,8 +15,8 @@ use futures::future::{BoxFuture, Shared};
 use tracing::Instrument;
 
 use crate::caches::HopCaches;
-use crate::clock::Clock;
 use crate::entry::expires_at_unix;
+use agentmint_base::Clock;
 
 /// What every waiter on a flight receives.
 pub(crate) type FlightResult = Result<Minted, EntraError>;

@@ -32,7 +32,6 @@
 #![allow(clippy::result_large_err)]
 
 mod caches;
-mod clock;
 mod entry;
 mod flight;
 mod map;
@@ -42,7 +41,8 @@ mod refresh;
 mod stats;
 
 pub use caches::HopCaches;
-pub use clock::{Clock, ManualClock, SystemClock};
+// The clock is agentmint-base's, re-exported so that the cache's users name one clock.
+pub use agentmint_base::{Clock, ManualClock, SystemClock};
 pub use observer::{CacheObserver, Eviction};
 pub use policy::CachePolicy;
 pub use stats::{CacheStats, HopStats};

@@ -22,9 +22,9 @@ use tokio::task::AbortHandle;
 use tracing::Instrument;
 
 use crate::caches::HopCaches;
-use crate::clock::Clock;
 use crate::flight::{self, Flight, FlightKind};
 use crate::observer::{Events, Eviction};
+use agentmint_base::Clock;
 
 /// What the refresher does next.
 pub(crate) enum Step {

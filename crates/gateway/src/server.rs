@@ -55,7 +55,7 @@ pub fn build(
     let client = EntraClient::new(options.client).map_err(|e| BuildError::Client(e.to_string()))?;
     let caches = HopCaches::new(options.cache, options.clock.clone(), None);
     let chain = Chain::new(client, caches.clone());
-    let registry = Registry::build(cfg, None, &*options.env)?;
+    let registry = Registry::build(cfg, None, &*options.env, &options.clock)?;
     let tls = cfg
         .gateway
         .tls

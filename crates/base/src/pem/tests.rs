@@ -42,7 +42,9 @@ fn pkcs1_and_pkcs8_forms_of_one_key_have_the_same_modulus() {
 
 #[test]
 fn a_certificate_of_another_key_does_not_belong() {
-    let key = parse(&pki::rsa_key().serialize_pem()).private_key().unwrap();
+    let key = parse(&pki::rsa_key().serialize_pem())
+        .private_key()
+        .unwrap();
     let other = parse(&pki::valid_self_signed(pki::other_rsa_key()))
         .certificates()
         .unwrap();
@@ -84,7 +86,12 @@ fn non_rsa_keys_are_named() {
     ];
     for (text, expected) in cases {
         let key = parse(&text).private_key().unwrap();
-        assert_eq!(key.kind, KeyKind::NotRsa { algorithm: expected });
+        assert_eq!(
+            key.kind,
+            KeyKind::NotRsa {
+                algorithm: expected
+            }
+        );
     }
 }
 
@@ -97,11 +104,16 @@ fn rcgen_ec_pem() -> String {
 fn certificates_are_read_in_file_order_and_a_broken_one_fails_the_file() {
     let leaf = pki::valid_self_signed(pki::rsa_key());
     let ca = pki::TestCa::new();
-    let chain = parse(&format!("{leaf}{}", ca.cert_pem)).certificates().unwrap();
+    let chain = parse(&format!("{leaf}{}", ca.cert_pem))
+        .certificates()
+        .unwrap();
     assert_eq!(chain.len(), 2);
     assert!(chain[0].rsa_modulus.is_some());
     assert!(chain[1].rsa_modulus.is_none());
-    assert_eq!(chain[0].sha256, <[u8; 32]>::from(Sha256::digest(&chain[0].der)));
+    assert_eq!(
+        chain[0].sha256,
+        <[u8; 32]>::from(Sha256::digest(&chain[0].der))
+    );
 
     let broken = format!("{leaf}{}", block("CERTIFICATE", b"junk"));
     assert_eq!(

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use agentmint_entra::clock::ManualClock;
+use agentmint_base::ManualClock;
 use agentmint_entra::credential::{ASSERTION_LIFETIME, ExpiryStatus};
 use agentmint_entra::{CertificateCredential, CredentialError, SigningAlgorithm};
 use base64::Engine;
@@ -22,9 +22,9 @@ fn credential(alg: SigningAlgorithm) -> CertificateCredential {
     CertificateCredential::from_pem(c.key_pkcs8_pem.as_bytes(), c.cert_pem.as_bytes(), alg).unwrap()
 }
 
-fn with_clock(at: SystemTime) -> (CertificateCredential, ManualClock) {
-    let clock = ManualClock::new(at);
-    let cred = credential(SigningAlgorithm::Ps256).with_clock(Arc::new(clock.clone()));
+fn with_clock(at: SystemTime) -> (CertificateCredential, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::starting_at(at));
+    let cred = credential(SigningAlgorithm::Ps256).with_clock(clock.clone());
     (cred, clock)
 }
 
@@ -208,7 +208,7 @@ fn a_clock_that_jumps_back_gets_a_fresh_assertion() {
     let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let (cred, clock) = with_clock(start);
     let first = cred.assertion(AUD, BLUEPRINT).unwrap();
-    clock.set(start - Duration::from_secs(3600));
+    clock.set_wall(start - Duration::from_secs(3600));
     let second = cred.assertion(AUD, BLUEPRINT).unwrap();
     assert_ne!(first, second);
     assert_eq!(claims(second.expose())["nbf"], 1_800_000_000u64 - 3600);

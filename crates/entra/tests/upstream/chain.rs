@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentmint_entra::clock::ManualClock;
+use agentmint_base::ManualClock;
 use agentmint_entra::credential::{ManagedIdentitySource, UserAssignedIdentity};
 use agentmint_entra::{
     CertificateCredential, Chain, Credential, ErrorClass, Hop, HopKey, ManagedIdentityCredential,
@@ -13,6 +13,8 @@ use agentmint_entra::{
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use agentmint_testkit::jwt;
 
 use crate::support::*;
 
@@ -236,8 +238,8 @@ async fn t1_issued_to_another_app_is_refused_at_hop1() {
 
 #[tokio::test]
 async fn an_app_only_token_from_another_tenant_is_refused_at_hop2() {
-    let other_tenant = jwt(
-        json!({"tid": "99999999-9999-9999-9999-999999999999", "appid": AGENT_ID, "idtyp": "app"}),
+    let other_tenant = jwt::unsigned(
+        &json!({"tid": "99999999-9999-9999-9999-999999999999", "appid": AGENT_ID, "idtyp": "app"}),
     );
     let err = mismatch(
         Tokens {
@@ -281,7 +283,8 @@ async fn an_app_token_where_the_user_token_was_asked_is_refused_at_hop3() {
 
 #[tokio::test]
 async fn a_user_token_for_another_user_is_refused_at_hop3() {
-    let other = jwt(json!({"tid": TENANT, "appid": AGENT_ID, "idtyp": "user", "oid": MI_ID}));
+    let other =
+        jwt::unsigned(&json!({"tid": TENANT, "appid": AGENT_ID, "idtyp": "user", "oid": MI_ID}));
     let err = mismatch(
         Tokens {
             user: other,
@@ -383,7 +386,7 @@ async fn an_expired_certificate_fails_hop1_without_calling_entra() {
     let server = MockServer::start().await;
     mount_agent_hops(&server, &Tokens::good()).await;
     let c = cert();
-    let clock = ManualClock::new(cert_not_after() + Duration::from_secs(60));
+    let clock = ManualClock::starting_at(cert_not_after() + Duration::from_secs(60));
     let cred = CertificateCredential::from_pem(
         c.key_pkcs8_pem.as_bytes(),
         c.cert_pem.as_bytes(),

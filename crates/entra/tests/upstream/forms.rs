@@ -12,6 +12,8 @@ use agentmint_entra::{
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use agentmint_testkit::jwt;
+
 use crate::support::*;
 
 fn scopes(s: &str) -> ScopeSet {
@@ -197,8 +199,8 @@ async fn a_client_secret_replaces_the_assertion_fields_on_the_wire() {
 #[tokio::test]
 async fn a_workload_identity_token_file_is_the_client_assertion() {
     let server = MockServer::start().await;
-    let federated = jwt(
-        serde_json::json!({"iss": "https://oidc.example", "sub": "system:serviceaccount:ns:sa"}),
+    let federated = jwt::unsigned(
+        &serde_json::json!({"iss": "https://oidc.example", "sub": "system:serviceaccount:ns:sa"}),
     );
     let form = ExactForm::new()
         .eq("grant_type", "client_credentials")
