@@ -2,7 +2,7 @@
 //!
 //! A flight is a spawned task, not a future polled by its first caller: a caller that gives up (its
 //! gRPC deadline passes) cancels only its own wait, never the call the others are waiting on. The
-//! task stores its outcome in the cache itself (the cache is reached through a `Weak`, so a flight
+//! task stores its outcome in the cache itself (through [`Landing`], reached by a `Weak`, so a flight
 //! never keeps a dropped cache alive), then hands the same outcome to every waiter through a
 //! [`Shared`] future: one token, or one error cloned for each waiter. An error is never stored as a
 //! token, so the next request after a failure starts a fresh call.
@@ -14,8 +14,6 @@ use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use tracing::Instrument;
 
-use crate::caches::HopCaches;
-use crate::entry::expires_at_unix;
 use agentmint_base::Clock;
 
 /// What every waiter on a flight receives.
@@ -31,9 +29,23 @@ pub(crate) enum FlightKind {
     Refresh,
 }
 
+/// Where a flight stores its outcome: the caches, which implement it. A trait, so that this file
+/// does not depend on the caches that depend on it.
+pub(crate) trait Landing: Send + Sync + 'static {
+    /// Stores the outcome of a flight for slot `slot_id` of `key` and returns what its waiters get.
+    fn complete(
+        &self,
+        key: HopKey,
+        slot_id: u64,
+        kind: FlightKind,
+        minter: Minter,
+        result: Result<IssuedToken, EntraError>,
+    ) -> FlightResult;
+}
+
 /// Starts one upstream call for the slot `slot_id` of `key`.
 pub(crate) fn spawn(
-    caches: Weak<HopCaches>,
+    caches: Weak<dyn Landing>,
     clock: Arc<dyn Clock>,
     key: HopKey,
     slot_id: u64,
@@ -93,4 +105,10 @@ fn uncached(clock: &dyn Clock, token: IssuedToken) -> Minted {
         token: Arc::new(token),
         cache_hit: false,
     }
+}
+
+/// The wall-clock expiry reported to callers: the wall clock at receipt plus `expires_in`.
+pub(crate) fn expires_at_unix(unix_at_receipt: i64, token: &IssuedToken) -> i64 {
+    let secs = i64::try_from(token.expires_in.as_secs()).unwrap_or(i64::MAX);
+    unix_at_receipt.saturating_add(secs)
 }

@@ -33,9 +33,9 @@
 
 mod caches;
 mod entry;
+mod events;
 mod flight;
 mod map;
-mod observer;
 mod policy;
 mod refresh;
 mod stats;
@@ -43,6 +43,5 @@ mod stats;
 pub use caches::HopCaches;
 // The clock is agentmint-base's, re-exported so that the cache's users name one clock.
 pub use agentmint_base::{Clock, ManualClock, SystemClock};
-pub use observer::{CacheObserver, Eviction};
 pub use policy::CachePolicy;
 pub use stats::{CacheStats, HopStats};
