@@ -1,6 +1,6 @@
 //! [`HopCaches`]: the gateway's per-hop token caches behind `agentmint_entra::HopCache`.
 
-use agentmint_entra::{EntraError, Hop, HopCache, HopKey, IssuedToken, Minted, Minter};
+use agentmint_entra::{EntraError, Hop, HopCache, HopKey, Minted, Minter};
 use futures::future::BoxFuture;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use crate::entry::{Cached, Slot, Throttle};
 use crate::events::{Events, Eviction};
-use crate::flight::{self, Flight, FlightKind, FlightResult};
+use crate::flight::{self, Flight, FlightKind, FlightResult, Landed};
 use crate::map::HopMap;
 use crate::policy::CachePolicy;
 use crate::refresh::{self, Step};
@@ -230,14 +230,14 @@ impl HopCaches {
 }
 
 impl flight::Landing for HopCaches {
-    fn complete(
-        &self,
-        key: HopKey,
-        slot_id: u64,
-        kind: FlightKind,
-        minter: Minter,
-        result: Result<IssuedToken, EntraError>,
-    ) -> FlightResult {
+    fn complete(&self, landed: Landed) -> FlightResult {
+        let Landed {
+            key,
+            slot_id,
+            kind,
+            minter,
+            result,
+        } = landed;
         let mut events = Events::default();
         let outcome = {
             let mut guard = self.lock_hop(key.hop());

@@ -32,15 +32,17 @@ pub(crate) enum FlightKind {
 /// Where a flight stores its outcome: the caches, which implement it. A trait, so that this file
 /// does not depend on the caches that depend on it.
 pub(crate) trait Landing: Send + Sync + 'static {
-    /// Stores the outcome of a flight for slot `slot_id` of `key` and returns what its waiters get.
-    fn complete(
-        &self,
-        key: HopKey,
-        slot_id: u64,
-        kind: FlightKind,
-        minter: Minter,
-        result: Result<IssuedToken, EntraError>,
-    ) -> FlightResult;
+    /// Stores the outcome of a flight and returns what its waiters get.
+    fn complete(&self, landed: Landed) -> FlightResult;
+}
+
+/// A finished upstream call: for slot `slot_id` of `key`, started as `kind` with `minter`.
+pub(crate) struct Landed {
+    pub(crate) key: HopKey,
+    pub(crate) slot_id: u64,
+    pub(crate) kind: FlightKind,
+    pub(crate) minter: Minter,
+    pub(crate) result: Result<IssuedToken, EntraError>,
 }
 
 /// Starts one upstream call for the slot `slot_id` of `key`.
@@ -59,7 +61,13 @@ pub(crate) fn spawn(
         async move {
             let result = minter().await.and_then(|token| usable(hop, token));
             match caches.upgrade() {
-                Some(caches) => caches.complete(key, slot_id, kind, minter, result),
+                Some(caches) => caches.complete(Landed {
+                    key,
+                    slot_id,
+                    kind,
+                    minter,
+                    result,
+                }),
                 None => result.map(|token| uncached(&*clock, token)),
             }
         }

@@ -38,6 +38,16 @@ fn expected(tenant: &str, app_id: &str, token_use: TokenUse, oid: Option<String>
     }
 }
 
+/// The claims a token minted for `agent`'s Agent Identity (hops 2 and 3) must carry.
+fn agent_identity_expected(agent: &AgentRef, token_use: TokenUse, oid: Option<String>) -> Expected {
+    expected(
+        &agent.authority.tenant,
+        &agent.agent_identity_client_id,
+        token_use,
+        oid,
+    )
+}
+
 impl Chain {
     /// One grant POST for `hop`, and the claims check of what it returns; a mismatch is logged like
     /// any failed attempt.
@@ -114,12 +124,7 @@ impl Chain {
                 &scopes,
             );
             let endpoint = agent.authority.token_endpoint();
-            let expected = expected(
-                &agent.authority.tenant,
-                &agent.agent_identity_client_id,
-                TokenUse::App,
-                None,
-            );
+            let expected = agent_identity_expected(&agent, TokenUse::App, None);
             chain
                 .request_checked(Hop::AgentIdentity, &endpoint, &form, &expected)
                 .await
@@ -158,12 +163,7 @@ impl Chain {
                 UserSelector::ObjectId(id) => Some(id.clone()),
                 UserSelector::Upn(_) => None,
             };
-            let expected = expected(
-                &agent.authority.tenant,
-                &agent.agent_identity_client_id,
-                TokenUse::User,
-                oid,
-            );
+            let expected = agent_identity_expected(&agent, TokenUse::User, oid);
             chain
                 .request_checked(Hop::AgentUser, &endpoint, &form, &expected)
                 .await
