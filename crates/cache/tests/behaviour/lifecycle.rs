@@ -60,7 +60,7 @@ async fn background_refresh_failures_and_evictions_are_counted() {
     });
     let upstream = Upstream::new(&h);
     let key = agent_key(1);
-    let hop = |h: &Harness| h.caches.stats().hop(Hop::AgentIdentity).clone();
+    let hop = |h: &Harness| *h.caches.stats().hop(Hop::AgentIdentity);
     h.get(&key, &upstream).await.unwrap();
 
     upstream.fail_with(Some(transient()));
