@@ -17,14 +17,9 @@ use crate::support::*;
 const AUD: &str =
     "https://login.microsoftonline.com/11111111-1111-1111-1111-111111111111/oauth2/v2.0/token";
 
-fn credential(alg: SigningAlgorithm) -> CertificateCredential {
-    let c = cert();
-    CertificateCredential::from_pem(c.key_pkcs8_pem.as_bytes(), c.cert_pem.as_bytes(), alg).unwrap()
-}
-
 fn with_clock(at: SystemTime) -> (CertificateCredential, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::starting_at(at));
-    let cred = credential(SigningAlgorithm::Ps256).with_clock(clock.clone());
+    let cred = certificate_credential(SigningAlgorithm::Ps256).with_clock(clock.clone());
     (cred, clock)
 }
 
@@ -126,7 +121,7 @@ fn a_missing_file_names_its_path() {
 
 #[test]
 fn the_ps256_assertion_verifies_with_the_certificates_public_key() {
-    let a = credential(SigningAlgorithm::Ps256)
+    let a = certificate_credential(SigningAlgorithm::Ps256)
         .assertion(AUD, BLUEPRINT)
         .unwrap();
     let mut v = Validation::new(Algorithm::PS256);
@@ -149,7 +144,7 @@ fn the_ps256_assertion_verifies_with_the_certificates_public_key() {
 #[test]
 fn the_legacy_rs256_assertion_carries_a_sha1_x5t() {
     use sha1::Sha1;
-    let a = credential(SigningAlgorithm::Rs256)
+    let a = certificate_credential(SigningAlgorithm::Rs256)
         .assertion(AUD, BLUEPRINT)
         .unwrap();
     let header = jsonwebtoken::decode_header(a.expose()).unwrap();

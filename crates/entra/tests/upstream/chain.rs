@@ -7,8 +7,8 @@ use std::time::Duration;
 use agentmint_base::ManualClock;
 use agentmint_entra::credential::{ManagedIdentitySource, UserAssignedIdentity};
 use agentmint_entra::{
-    CertificateCredential, Chain, Credential, ErrorClass, Hop, HopKey, ManagedIdentityCredential,
-    NoCache, Reason, ScopeSet, SigningAlgorithm, UserSelector,
+    Chain, Credential, ErrorClass, Hop, HopKey, ManagedIdentityCredential, NoCache, Reason,
+    ScopeSet, SigningAlgorithm, UserSelector,
 };
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -25,14 +25,7 @@ fn scopes(s: &str) -> ScopeSet {
 }
 
 fn certificate() -> Credential {
-    let c = cert();
-    let cred = CertificateCredential::from_pem(
-        c.key_pkcs8_pem.as_bytes(),
-        c.cert_pem.as_bytes(),
-        SigningAlgorithm::Ps256,
-    )
-    .unwrap();
-    Credential::Certificate(Arc::new(cred))
+    Credential::Certificate(Arc::new(certificate_credential(SigningAlgorithm::Ps256)))
 }
 
 struct Tokens {
@@ -366,15 +359,8 @@ async fn the_managed_identity_assertion_is_cached_across_scopes() {
 async fn an_expired_certificate_fails_hop1_without_calling_entra() {
     let server = MockServer::start().await;
     mount_agent_hops(&server, &Tokens::good()).await;
-    let c = cert();
     let clock = ManualClock::starting_at(cert_not_after() + Duration::from_secs(60));
-    let cred = CertificateCredential::from_pem(
-        c.key_pkcs8_pem.as_bytes(),
-        c.cert_pem.as_bytes(),
-        SigningAlgorithm::Ps256,
-    )
-    .unwrap()
-    .with_clock(Arc::new(clock));
+    let cred = certificate_credential(SigningAlgorithm::Ps256).with_clock(Arc::new(clock));
     let chain = Chain::new(fast_client(), Arc::new(NoCache));
     let err = chain
         .app_only_token(

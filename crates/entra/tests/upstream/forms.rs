@@ -6,8 +6,8 @@ use std::sync::Arc;
 use agentmint_entra::credential::{ManagedIdentitySource, UserAssignedIdentity};
 use agentmint_entra::grant::{self, ClientAuth};
 use agentmint_entra::{
-    CertificateCredential, Chain, Credential, Hop, ManagedIdentityCredential, NoCache, ScopeSet,
-    Secret, SigningAlgorithm, UserSelector, WorkloadIdentityCredential,
+    Chain, Credential, Hop, ManagedIdentityCredential, NoCache, ScopeSet, Secret, SigningAlgorithm,
+    UserSelector, WorkloadIdentityCredential,
 };
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -37,13 +37,7 @@ async fn hop1_with_a_certificate_sends_exactly_the_protocol_fields() {
     let t1 = app_token(BLUEPRINT, "t1");
     respond(&server, hop1_form(), &t1).await;
     respond(&server, hop2_form(&t1, GRAPH), &app_token(AGENT_ID, "app")).await;
-    let c = cert();
-    let cred = CertificateCredential::from_pem(
-        c.key_pkcs8_pem.as_bytes(),
-        c.cert_pem.as_bytes(),
-        SigningAlgorithm::Ps256,
-    )
-    .unwrap();
+    let cred = certificate_credential(SigningAlgorithm::Ps256);
     let agent = agent(&server, Credential::Certificate(Arc::new(cred)));
     let chain = Chain::new(fast_client(), Arc::new(NoCache));
     chain.app_only_token(&agent, &scopes(GRAPH)).await.unwrap();

@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use agentmint_entra::agent::{AgentRef, AppRef, Authority};
 use agentmint_entra::{
-    ClientOptions, Credential, EntraClient, EntraError, HopCache, HopKey, Jitter, Minted, Minter,
-    RetryPolicy,
+    CertificateCredential, ClientOptions, Credential, EntraClient, EntraError, HopCache, HopKey,
+    Jitter, Minted, Minter, RetryPolicy, SigningAlgorithm,
 };
 use agentmint_testkit::{jwt, pki};
 use futures::future::BoxFuture;
@@ -371,4 +371,11 @@ fn make_cert(key: &rcgen::KeyPair) -> TestCert {
         cert_der: pki::certificate_der(&cert_pem),
         cert_pem,
     }
+}
+
+/// A certificate credential from [`cert`], signing with `algorithm`.
+pub fn certificate_credential(algorithm: SigningAlgorithm) -> CertificateCredential {
+    let c = cert();
+    CertificateCredential::from_pem(c.key_pkcs8_pem.as_bytes(), c.cert_pem.as_bytes(), algorithm)
+        .unwrap()
 }
