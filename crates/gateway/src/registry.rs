@@ -7,6 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use agentmint_cache::Clock;
 use agentmint_config as config;
 use agentmint_entra::agent::{AgentRef, AppRef, Authority};
 use agentmint_entra::{CredentialError, ScopeError, UserSelector};
@@ -97,6 +98,7 @@ impl Registry {
         cfg: &config::Config,
         previous: Option<&Registry>,
         env: &dyn Fn(&str) -> Option<String>,
+        clock: &Arc<dyn Clock>,
     ) -> Result<Self, RegistryError> {
         let mut providers = HashMap::new();
         for record in &cfg.providers {
@@ -106,7 +108,7 @@ impl Registry {
                 .cloned();
             let entry = match reused {
                 Some(entry) => entry,
-                None => Arc::new(build_provider(record, env)?),
+                None => Arc::new(build_provider(record, env, clock)?),
             };
             providers.insert(record.name.clone(), entry);
         }
@@ -159,8 +161,9 @@ impl Registry {
 fn build_provider(
     record: &config::Provider,
     env: &dyn Fn(&str) -> Option<String>,
+    clock: &Arc<dyn Clock>,
 ) -> Result<ProviderEntry, RegistryError> {
-    let credential = credentials::build(&record.credential, env).map_err(|source| {
+    let credential = credentials::build(&record.credential, env, clock).map_err(|source| {
         RegistryError::Credential {
             provider: record.name.clone(),
             source,

@@ -94,7 +94,7 @@ impl Gateway {
             .unwrap_or_else(|| Box::new(|name| std::env::var(name).ok()));
         let caches = HopCaches::new(cache_policy(&settings.cache), clock.clone(), None);
         let chain = Chain::new(client, caches.clone());
-        let registry = Registry::build(cfg, None, &*env)?;
+        let registry = Registry::build(cfg, None, &*env, &clock)?;
         let tls = settings
             .tls
             .as_ref()

@@ -1,4 +1,5 @@
-//! Each hop as a cache lookup with a repeatable minter behind it.
+//! Each hop as a cache lookup with a repeatable minter behind it: hop 1 (T1) here, privately, and the
+//! three public operations, each the last hop of its chain.
 
 use std::sync::Arc;
 
@@ -27,16 +28,44 @@ where
     Arc::new(move || Box::pin(mint(chain.clone(), target.clone())))
 }
 
-/// Checks the claims of a freshly minted token, logging a mismatch like any failed attempt.
-fn checked(token: IssuedToken, expected: &Expected, hop: Hop) -> Result<IssuedToken, EntraError> {
-    if let Err(err) = claims::check(token.access_token.expose(), expected, hop) {
-        tracing::warn!(hop = %hop, reason = %err.reason, message = %err.message, "minted token refused");
-        return Err(err);
+/// The claims a token minted for `app_id` in `tenant` must carry.
+fn expected(tenant: &str, app_id: &str, token_use: TokenUse, oid: Option<String>) -> Expected {
+    Expected {
+        tenant: tenant.to_owned(),
+        app_id: app_id.to_owned(),
+        token_use,
+        oid,
     }
-    Ok(token)
+}
+
+/// The claims a token minted for `agent`'s Agent Identity (hops 2 and 3) must carry.
+fn agent_identity_expected(agent: &AgentRef, token_use: TokenUse, oid: Option<String>) -> Expected {
+    expected(
+        &agent.authority.tenant,
+        &agent.agent_identity_client_id,
+        token_use,
+        oid,
+    )
 }
 
 impl Chain {
+    /// One grant POST for `hop`, and the claims check of what it returns; a mismatch is logged like
+    /// any failed attempt.
+    async fn request_checked(
+        &self,
+        hop: Hop,
+        endpoint: &str,
+        form: &grant::Form,
+        expected: &Expected,
+    ) -> Result<IssuedToken, EntraError> {
+        let token = self.client.request_token(hop, endpoint, form).await?;
+        if let Err(err) = claims::check(token.access_token.expose(), expected, hop) {
+            tracing::warn!(hop = %hop, reason = %err.reason, message = %err.message, "minted token refused");
+            return Err(err);
+        }
+        Ok(token)
+    }
+
     /// Hop 1: T1 for `agent`.
     pub(super) fn exchange(
         &self,
@@ -64,23 +93,18 @@ impl Chain {
                 &agent.agent_identity_client_id,
                 auth,
             );
-            let token = chain
-                .client
-                .request_token(Hop::Blueprint, &endpoint, &form)
-                .await?;
-            let expected = Expected {
-                tenant: agent.authority.tenant.clone(),
-                app_id: agent.blueprint_client_id.clone(),
-                token_use: TokenUse::App,
-                oid: None,
-            };
-            checked(token, &expected, Hop::Blueprint)
+            let tenant = &agent.authority.tenant;
+            let expected = expected(tenant, &agent.blueprint_client_id, TokenUse::App, None);
+            chain
+                .request_checked(Hop::Blueprint, &endpoint, &form, &expected)
+                .await
         });
         self.cache.get_or_mint(key, mint)
     }
 
-    /// Hop 2: T2 (exchange scope) or an app-only agent token (resource scope).
-    pub(super) fn agent_identity(
+    /// Hop 2, the Agent Identity's own token for `scopes` (hop 1 → hop 2): an app-only agent token
+    /// for a resource scope, or T2 for the exchange scope (hop 3 asks for it that way).
+    pub fn app_only_token(
         &self,
         agent: &Arc<AgentRef>,
         scopes: &ScopeSet,
@@ -100,21 +124,16 @@ impl Chain {
                 &scopes,
             );
             let endpoint = agent.authority.token_endpoint();
-            let token = chain
-                .client
-                .request_token(Hop::AgentIdentity, &endpoint, &form)
-                .await?;
-            checked(
-                token,
-                &agent_expected(&agent, TokenUse::App, None),
-                Hop::AgentIdentity,
-            )
+            let expected = agent_identity_expected(&agent, TokenUse::App, None);
+            chain
+                .request_checked(Hop::AgentIdentity, &endpoint, &form, &expected)
+                .await
         });
         self.cache.get_or_mint(key, mint)
     }
 
-    /// Hop 3: the Agent User's token.
-    pub(super) fn agent_user(
+    /// Hop 3, the Agent User's delegated token for `scopes` (hop 1 → hop 2 exchange → hop 3).
+    pub fn agent_user_token(
         &self,
         agent: &Arc<AgentRef>,
         user: &UserSelector,
@@ -130,7 +149,7 @@ impl Chain {
         let target = (agent.clone(), user.clone(), scopes.clone());
         let mint = minter(self, target, |chain, (agent, user, scopes)| async move {
             // T2 first: its minter obtains T1 through the cache, so the T1 asked for next is a hit.
-            let t2 = chain.agent_identity(&agent, &ScopeSet::exchange()).await?;
+            let t2 = chain.app_only_token(&agent, &ScopeSet::exchange()).await?;
             let t1 = chain.exchange(&agent).await?;
             let form = grant::agent_user(
                 &agent.agent_identity_client_id,
@@ -140,25 +159,20 @@ impl Chain {
                 &scopes,
             );
             let endpoint = agent.authority.token_endpoint();
-            let token = chain
-                .client
-                .request_token(Hop::AgentUser, &endpoint, &form)
-                .await?;
             let oid = match &user {
                 UserSelector::ObjectId(id) => Some(id.clone()),
                 UserSelector::Upn(_) => None,
             };
-            checked(
-                token,
-                &agent_expected(&agent, TokenUse::User, oid),
-                Hop::AgentUser,
-            )
+            let expected = agent_identity_expected(&agent, TokenUse::User, oid);
+            chain
+                .request_checked(Hop::AgentUser, &endpoint, &form, &expected)
+                .await
         });
         self.cache.get_or_mint(key, mint)
     }
 
-    /// A plain app registration's resource token.
-    pub(super) fn app(
+    /// A plain app registration's token for `scopes` (`client_credentials` with its credential).
+    pub fn app_registration_token(
         &self,
         app: &Arc<AppRef>,
         scopes: &ScopeSet,
@@ -176,27 +190,11 @@ impl Chain {
                 .client_auth(&app.credential, &endpoint, &app.client_id, Hop::App)
                 .await?;
             let form = grant::app(&app.client_id, auth, &scopes);
-            let token = chain
-                .client
-                .request_token(Hop::App, &endpoint, &form)
-                .await?;
-            let expected = Expected {
-                tenant: app.authority.tenant.clone(),
-                app_id: app.client_id.clone(),
-                token_use: TokenUse::App,
-                oid: None,
-            };
-            checked(token, &expected, Hop::App)
+            let expected = expected(&app.authority.tenant, &app.client_id, TokenUse::App, None);
+            chain
+                .request_checked(Hop::App, &endpoint, &form, &expected)
+                .await
         });
         self.cache.get_or_mint(key, mint)
-    }
-}
-
-fn agent_expected(agent: &AgentRef, token_use: TokenUse, oid: Option<String>) -> Expected {
-    Expected {
-        tenant: agent.authority.tenant.clone(),
-        app_id: agent.agent_identity_client_id.clone(),
-        token_use,
-        oid,
     }
 }

@@ -9,6 +9,10 @@
 //! it runs, so a background refresh of hop 2 reuses (or refreshes) T1 through the same cache. A
 //! managed-identity credential's token goes through the cache too, and becomes a client assertion.
 //! Every minted token's claims are checked before it is handed to the cache.
+//!
+//! Where each concern lives: this file holds the [`Chain`] type; `hops` holds the hops, one method
+//! each (the three public operations and hop 1 they share); `auth` turns a credential into a grant's
+//! client authentication.
 
 mod auth;
 mod hops;
@@ -16,13 +20,8 @@ mod hops;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::agent::{AgentRef, AppRef};
 use crate::cache::HopCache;
 use crate::client::EntraClient;
-use crate::error::EntraError;
-use crate::scope::ScopeSet;
-use crate::token::Minted;
-use crate::user::UserSelector;
 
 /// The Entra chains over one client and one cache. Cheap to clone.
 #[derive(Clone)]
@@ -34,34 +33,6 @@ pub struct Chain {
 impl Chain {
     pub fn new(client: EntraClient, cache: Arc<dyn HopCache>) -> Self {
         Self { client, cache }
-    }
-
-    /// The Agent Identity's own token for `scopes` (hop 1 → hop 2).
-    pub async fn app_only_token(
-        &self,
-        agent: &Arc<AgentRef>,
-        scopes: &ScopeSet,
-    ) -> Result<Minted, EntraError> {
-        self.agent_identity(agent, scopes).await
-    }
-
-    /// The Agent User's delegated token for `scopes` (hop 1 → hop 2 exchange → hop 3).
-    pub async fn agent_user_token(
-        &self,
-        agent: &Arc<AgentRef>,
-        user: &UserSelector,
-        scopes: &ScopeSet,
-    ) -> Result<Minted, EntraError> {
-        self.agent_user(agent, user, scopes).await
-    }
-
-    /// A plain app registration's token for `scopes`.
-    pub async fn app_registration_token(
-        &self,
-        app: &Arc<AppRef>,
-        scopes: &ScopeSet,
-    ) -> Result<Minted, EntraError> {
-        self.app(app, scopes).await
     }
 }
 

@@ -1,11 +1,10 @@
 //! What the cache reports about work nobody is waiting on: background refresh failures and
-//! evictions. A failure a caller waits on reaches that caller as its error; these would otherwise
-//! go unseen until a token ran out.
+//! evictions, logged through `tracing` (and counted in [`crate::HopStats`]). A failure a caller
+//! waits on reaches that caller as its error; these would otherwise go unseen until a token ran out.
 //!
-//! Events are gathered while a hop's lock is held and delivered after it is released, so an observer
-//! may call back into the cache (for `stats()`, say) without deadlocking.
+//! Events are gathered while a hop's lock is held and logged after it is released, so logging never
+//! happens under the lock.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use agentmint_entra::{EntraError, HopKey};
@@ -13,7 +12,7 @@ use tracing::{debug, warn};
 
 /// Why a key left the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Eviction {
+pub(crate) enum Eviction {
     /// The hop held `max_entries` keys and this one was the least recently used.
     Capacity,
     /// Nobody asked for it within `idle_timeout`.
@@ -26,7 +25,7 @@ pub enum Eviction {
 
 impl Eviction {
     /// A stable lower-case name for logs and metric labels.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Eviction::Capacity => "capacity",
             Eviction::Idle => "idle",
@@ -34,23 +33,6 @@ impl Eviction {
             Eviction::Failed => "failed",
         }
     }
-}
-
-/// A hook for logging and metering what the caches do in the background. Both methods default to
-/// doing nothing; the cache itself already logs each event through `tracing`.
-pub trait CacheObserver: Send + Sync + 'static {
-    /// A background refresh of `key` failed. `served_stale_until` is when the current token stops
-    /// being served (it is still valid until then), or `None` when nothing is served any more.
-    fn on_refresh_failed(
-        &self,
-        _key: &HopKey,
-        _error: &EntraError,
-        _served_stale_until: Option<Instant>,
-    ) {
-    }
-
-    /// `key` was dropped from the cache.
-    fn on_evicted(&self, _key: &HopKey, _cause: Eviction) {}
 }
 
 /// Events gathered under a lock, to deliver once it is released.
@@ -90,9 +72,9 @@ impl Events {
         });
     }
 
-    /// Logs every event and hands it to `observer`. Logs name the hop and the error (whose `Display`
+    /// Logs every event. Logs name the hop and the error (whose `Display`
     /// carries no secret and no upstream text), never the key: keys can hold user names.
-    pub(crate) fn deliver(self, observer: Option<Arc<dyn CacheObserver>>) {
+    pub(crate) fn deliver(self) {
         for event in self.0 {
             match event {
                 Event::RefreshFailed {
@@ -107,15 +89,9 @@ impl Events {
                         still_serving = served_stale_until.is_some(),
                         "background token refresh failed: {error}"
                     );
-                    if let Some(observer) = &observer {
-                        observer.on_refresh_failed(&key, &error, served_stale_until);
-                    }
                 }
                 Event::Evicted { key, cause } => {
                     debug!(hop = %key.hop(), cause = cause.as_str(), "cache key evicted");
-                    if let Some(observer) = &observer {
-                        observer.on_evicted(&key, cause);
-                    }
                 }
             }
         }

@@ -1,55 +1,19 @@
-//! Injected time.
+//! A clock that moves only when a test tells it to, for the tests of every crate that takes a
+//! [`Clock`].
 //!
-//! Every expiry and refresh decision reads [`Clock::now`], a monotonic instant: a token lives
-//! `expires_in` from the moment it was received, whatever the wall clock does afterwards
-//! (RELIABILITY 21). The wall clock ([`Clock::unix_now`]) is read once per token, only to tell callers
-//! when it expires in Unix seconds.
-//!
-//! [`ManualClock`] lets tests (here and in the gateway) move time by hand: `advance` wakes every
-//! sleeper whose deadline has passed before it returns, so a test decides exactly when a background
-//! refresh becomes due, and never sleeps for real.
+//! [`ManualClock::advance`] moves monotonic and wall time together and wakes every sleeper whose
+//! deadline has passed before it returns, so a test decides exactly when a background refresh becomes
+//! due and never sleeps for real. [`ManualClock::set_wall`] jumps the wall clock alone, as an NTP
+//! step or an operator would.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use futures::future::BoxFuture;
 use tokio::sync::oneshot;
 
-/// A source of monotonic and wall-clock time, and of timers that follow it.
-pub trait Clock: Send + Sync + 'static {
-    /// Monotonic now: every expiry and refresh time is measured on this clock.
-    fn now(&self) -> Instant;
-    /// Wall-clock now in Unix seconds, used only to report `expires_at_unix` to callers.
-    fn unix_now(&self) -> i64;
-    /// Resolves once [`Clock::now`] has reached `deadline`.
-    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()>;
-}
+use crate::clock::{Clock, Sleep};
 
-/// The real clocks, with Tokio timers.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-
-    fn unix_now(&self) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-            .unwrap_or(0)
-    }
-
-    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
-        Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(
-            deadline,
-        )))
-    }
-}
-
-/// A clock that moves only when told to. Monotonic and wall time advance together through
-/// [`ManualClock::advance`]; [`ManualClock::set_unix`] jumps the wall clock alone.
+/// A clock that moves only when told to.
 #[derive(Debug)]
 pub struct ManualClock {
     state: Mutex<ManualState>,
@@ -58,20 +22,25 @@ pub struct ManualClock {
 #[derive(Debug)]
 struct ManualState {
     now: Instant,
-    unix: i64,
+    wall: SystemTime,
     sleepers: Vec<(Instant, oneshot::Sender<()>)>,
 }
 
 impl ManualClock {
-    /// The wall-clock time a new `ManualClock` starts at (2023-11-14T22:13:20Z).
+    /// The wall-clock time a [`ManualClock::new`] clock starts at (2023-11-14T22:13:20Z).
     pub const START_UNIX: i64 = 1_700_000_000;
 
     /// A clock at an arbitrary monotonic instant and [`ManualClock::START_UNIX`].
     pub fn new() -> Self {
+        Self::starting_at(UNIX_EPOCH + Duration::from_secs(Self::START_UNIX.unsigned_abs()))
+    }
+
+    /// A clock whose wall time starts at `wall` (monotonic time at an arbitrary instant).
+    pub fn starting_at(wall: SystemTime) -> Self {
         Self {
             state: Mutex::new(ManualState {
                 now: Instant::now(),
-                unix: Self::START_UNIX,
+                wall,
                 sleepers: Vec::new(),
             }),
         }
@@ -83,8 +52,7 @@ impl ManualClock {
         let due = {
             let mut state = self.lock();
             state.now += by;
-            let secs = i64::try_from(by.as_secs()).unwrap_or(i64::MAX);
-            state.unix = state.unix.saturating_add(secs);
+            state.wall += by;
             let now = state.now;
             let (due, waiting) = std::mem::take(&mut state.sleepers)
                 .into_iter()
@@ -97,9 +65,9 @@ impl ManualClock {
         }
     }
 
-    /// Sets the wall clock alone, as an NTP step or an operator would; monotonic time is unchanged.
-    pub fn set_unix(&self, unix: i64) {
-        self.lock().unix = unix;
+    /// Sets the wall clock alone (which may go back: wall clocks jump); monotonic time is unchanged.
+    pub fn set_wall(&self, to: SystemTime) {
+        self.lock().wall = to;
     }
 
     /// Timers still waiting (their futures alive and not yet due). Tests use it to prove that no
@@ -126,11 +94,11 @@ impl Clock for ManualClock {
         self.lock().now
     }
 
-    fn unix_now(&self) -> i64 {
-        self.lock().unix
+    fn wall(&self) -> SystemTime {
+        self.lock().wall
     }
 
-    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
+    fn sleep_until(&self, deadline: Instant) -> Sleep {
         let mut state = self.lock();
         if deadline <= state.now {
             return Box::pin(std::future::ready(()));
@@ -189,12 +157,23 @@ mod tests {
     fn a_wall_clock_jump_leaves_monotonic_time_alone() {
         let clock = ManualClock::new();
         let before = clock.now();
-        clock.set_unix(ManualClock::START_UNIX - 86_400);
+        let day = Duration::from_secs(86_400);
+        clock.set_wall(clock.wall() - day);
         assert_eq!(clock.now(), before);
         assert_eq!(clock.unix_now(), ManualClock::START_UNIX - 86_400);
 
         clock.advance(Duration::from_secs(5));
         assert_eq!(clock.now(), before + Duration::from_secs(5));
         assert_eq!(clock.unix_now(), ManualClock::START_UNIX - 86_395);
+    }
+
+    #[test]
+    fn a_clock_starts_where_it_is_told() {
+        let at = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let clock = ManualClock::starting_at(at);
+        assert_eq!(clock.wall(), at);
+        assert_eq!(clock.unix_now(), 1_000_000);
+        clock.advance(Duration::from_millis(1500));
+        assert_eq!(clock.wall(), at + Duration::from_millis(1500));
     }
 }
