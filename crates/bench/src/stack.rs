@@ -1,31 +1,20 @@
-//! One deployment in this process, on loopback port 0: the Entra emulator, the gateway and
-//! (optionally) a sandbox resolver, wired exactly as an operator would wire them: a generated Entra
-//! universe, a provider record written as TOML and loaded by the config crate, a random sandbox
-//! credential known to the gateway only by its SHA-256.
+//! The benchmarks' deployment on the shared stack (`agentmint-stack`): one Blueprint-based agent
+//! provider with as many extra consented scopes as a scenario needs, and (optionally) a sandbox
+//! resolver; plus the load generator's targets on it.
 //!
 //! Each scenario starts its own stack so that its counts start from zero and its knobs (latency,
-//! lifetime, throttling, cache policy) apply to nothing else.
+//! lifetime, throttling, cache size) apply to nothing else.
 
-use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentmint_cache::{CachePolicy, SystemClock};
-use agentmint_emulator::directory::{Consent, GRAPH_APP_ID, GRAPH_URI};
-use agentmint_emulator::world::World;
-use agentmint_emulator::{Directory, Emulator, Knobs, Stats};
-use agentmint_entra::ClientOptions;
-use agentmint_gateway::{GatewayOptions, GatewayState};
+use agentmint_emulator::directory::GRAPH_URI;
+use agentmint_emulator::{Emulator, Knobs, Stats};
+use agentmint_gateway::GatewayState;
 use agentmint_proto::{MintTokenRequest, TokenKind};
-use agentmint_sandbox::{
-    LocalUrls, ManagedIdentityMode, Resolver, SandboxConfig, SandboxCredential,
-};
+use agentmint_sandbox::ManagedIdentityMode;
+use agentmint_stack::{Blueprint, Layout, Provider, ResolverOptions, Sandbox, UserBy};
 use http::{HeaderName, HeaderValue};
-use sha2::{Digest, Sha256};
-use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use crate::error::BenchError;
 use crate::grpc_client::GrpcTarget;
@@ -34,9 +23,10 @@ use crate::http_client::HttpTarget;
 /// The one provider of every stack.
 pub const PROVIDER: &str = "bench-agent";
 /// The app-only scope every stack allows.
-pub const APP_SCOPE: &str = "https://graph.microsoft.com/.default";
+pub const APP_SCOPE: &str = agentmint_stack::layout::GRAPH_DEFAULT;
 /// The user scope the hot paths ask for.
-pub const USER_SCOPE: &str = "https://graph.microsoft.com/User.Read";
+pub const USER_SCOPE: &str = agentmint_stack::layout::USER_READ;
+const SANDBOX: &str = "bench-sandbox";
 
 /// The `i`-th extra delegated scope a provider may allow: scenarios that need many distinct cache
 /// keys ask for distinct sets of these.
@@ -53,147 +43,75 @@ fn extra_scope_name(i: usize) -> String {
 #[derive(Default)]
 pub struct StackOptions {
     pub knobs: Knobs,
-    pub cache: CachePolicy,
+    /// `[gateway.cache] max_entries`; `None` keeps the default.
+    pub cache_max_entries: Option<usize>,
     /// Extra delegated scopes the provider allows (see [`extra_user_scope`]).
     pub extra_user_scopes: usize,
     /// Start a sandbox resolver in front of the gateway.
     pub sandbox: bool,
 }
 
-/// A running sandbox resolver.
-pub struct Sandbox {
-    pub addr: SocketAddr,
-    pub urls: LocalUrls,
-}
-
 /// A running emulator + gateway (+ sandbox).
 pub struct Stack {
-    pub world: World,
     pub emulator: Emulator,
     pub state: Arc<GatewayState>,
-    pub gateway: SocketAddr,
-    pub sandbox: Option<Sandbox>,
     /// The sandbox's bearer credential.
     pub credential: String,
-    stop: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
-    /// Keys, certificates, the directory and the config live here until the stack is dropped.
-    _dir: tempfile::TempDir,
-}
-
-async fn stopped(mut rx: watch::Receiver<bool>) {
-    let _ = rx.wait_for(|stop| *stop).await;
-}
-
-async fn loopback() -> Result<(TcpListener, SocketAddr), BenchError> {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(BenchError::Bind)?;
-    let addr = listener.local_addr().map_err(BenchError::Bind)?;
-    Ok((listener, addr))
+    inner: agentmint_stack::Stack,
 }
 
 impl Stack {
     /// Generates a universe in a temporary directory and starts every component.
     pub async fn start(options: StackOptions) -> Result<Self, BenchError> {
-        let dir = tempfile::tempdir().map_err(|e| BenchError::setup("a temporary directory", e))?;
-        let world =
-            World::generate(dir.path()).map_err(|e| BenchError::setup("the Entra universe", e))?;
-        let mut directory = Directory::load(&world.directory_path)
-            .map_err(|e| BenchError::setup("the emulator directory", e))?;
-        consent_extra_scopes(&mut directory, options.extra_user_scopes);
-        let emulator = Emulator::new(directory, options.knobs)
-            .map_err(|e| BenchError::setup("the emulator", e))?;
-        let (stop, stop_rx) = watch::channel(false);
-        let mut tasks = Vec::new();
-
-        let (listener, emulator_addr) = loopback().await?;
-        let emulator_url = format!("http://{emulator_addr}");
-        tasks.push(tokio::spawn({
-            let emulator = emulator.clone();
-            let stop = stopped(stop_rx.clone());
-            async move {
-                let _ = agentmint_emulator::serve(listener, emulator, None, stop).await;
-            }
-        }));
-
-        let credential = random_credential();
-        let config_path = dir.path().join("gateway.toml");
-        let toml = gateway_config(
-            &world,
-            &emulator_url,
-            &hex::encode(Sha256::digest(credential.as_bytes())),
-            options.extra_user_scopes,
-        );
-        std::fs::write(&config_path, toml)
-            .map_err(|e| BenchError::setup("the gateway config file", e))?;
-        let loaded = agentmint_config::load(&config_path)
-            .map_err(|d| BenchError::setup("the gateway config", d.to_string()))?;
-        let state = agentmint_gateway::build(
-            &loaded.config,
-            GatewayOptions {
-                clock: Arc::new(SystemClock),
-                cache: options.cache,
-                client: ClientOptions::default(),
-                config_path: None,
-                env: Box::new(|_| None),
-            },
-        )
-        .map_err(|e| BenchError::setup("the gateway", e))?;
-        let (grpc, gateway) = loopback().await?;
-        tasks.push(tokio::spawn({
-            let state = state.clone();
-            let stop = stopped(stop_rx.clone());
-            async move {
-                let _ = agentmint_gateway::serve(state, grpc, None, stop).await;
-            }
-        }));
-
-        let sandbox = if options.sandbox {
-            let credential_path = dir.path().join("sandbox.credential");
-            std::fs::write(&credential_path, &credential)
-                .map_err(|e| BenchError::setup("the sandbox credential file", e))?;
-            let resolver = Resolver::new(SandboxConfig {
-                gateway: format!("http://{gateway}"),
-                gateway_tls: agentmint_sandbox::GatewayTls::default(),
-                credential: SandboxCredential::from_file(&credential_path)
-                    .map_err(|e| BenchError::setup("the sandbox credential", e))?,
-                providers: vec![PROVIDER.into()],
-                managed_identity: ManagedIdentityMode::Off,
-                allowed_hosts: Vec::new(),
-                request_timeout: Duration::from_secs(30),
-                token_cache_ttl: agentmint_sandbox::DEFAULT_TOKEN_CACHE_TTL,
-                path_secret: None,
-            })
-            .map_err(|e| BenchError::setup("the sandbox resolver", e))?;
-            let (listener, addr) = loopback().await?;
-            let urls = resolver.urls(addr);
-            let stop = stopped(stop_rx);
-            tasks.push(tokio::spawn(async move {
-                let _ = resolver.serve(listener, stop).await;
-            }));
-            Some(Sandbox { addr, urls })
-        } else {
-            None
+        let mut user_scopes = vec![USER_SCOPE.to_owned()];
+        user_scopes.extend((0..options.extra_user_scopes).map(extra_user_scope));
+        let extra_config = options
+            .cache_max_entries
+            .map(|n| format!("\n[gateway.cache]\nmax_entries = {n}\n"))
+            .unwrap_or_default();
+        let layout = Layout {
+            providers: vec![Provider::Agent {
+                name: PROVIDER.into(),
+                blueprint: Blueprint::First,
+                user: Some(UserBy::ObjectId),
+                user_scopes,
+            }],
+            sandboxes: vec![Sandbox::new(SANDBOX, &[PROVIDER])],
+            extra_config,
         };
-
+        let resolver = options.sandbox.then(|| ResolverOptions {
+            sandbox: SANDBOX.into(),
+            providers: vec![PROVIDER.into()],
+            managed_identity: ManagedIdentityMode::Off,
+            request_timeout: Duration::from_secs(30),
+        });
+        let inner = agentmint_stack::Stack::start(agentmint_stack::StackOptions {
+            layout,
+            knobs: options.knobs,
+            consented_scopes: (0..options.extra_user_scopes)
+                .map(extra_scope_name)
+                .collect(),
+            resolver,
+            ..agentmint_stack::StackOptions::default()
+        })
+        .await
+        .map_err(|e| BenchError::setup("the stack", e))?;
+        let credential = inner
+            .credential(SANDBOX)
+            .map(|s| s.credential.clone())
+            .ok_or_else(|| BenchError::Invalid("the stack has no bench sandbox".into()))?;
         Ok(Self {
-            world,
-            emulator,
-            state,
-            gateway,
-            sandbox,
+            emulator: inner.emulator.clone(),
+            state: inner.gateway.clone(),
             credential,
-            stop,
-            tasks,
-            _dir: dir,
+            inner,
         })
     }
 
     /// A `MintToken` target for this stack's provider.
     pub fn grpc_target(&self, kind: TokenKind, scopes: Vec<String>) -> GrpcTarget {
         GrpcTarget {
-            addr: self.gateway,
+            addr: self.inner.gateway_addr,
             request: MintTokenRequest {
                 provider: PROVIDER.into(),
                 kind: kind as i32,
@@ -206,7 +124,8 @@ impl Stack {
     /// The sandbox's local token URL for `kind`, asking for `scope`, with `Metadata: true`.
     pub fn http_target(&self, kind: TokenKind, scope: &str) -> Result<HttpTarget, BenchError> {
         let sandbox = self
-            .sandbox
+            .inner
+            .resolver
             .as_ref()
             .ok_or_else(|| BenchError::Invalid("this stack has no sandbox resolver".into()))?;
         let urls = sandbox.urls.provider(PROVIDER).ok_or_else(|| {
@@ -233,56 +152,18 @@ impl Stack {
 
     /// The emulator's request counts per hop and outcome.
     pub fn upstream(&self) -> Stats {
-        self.emulator.stats()
+        self.inner.emulator.stats()
     }
 
     /// Upstream requests the emulator received, whatever their hop and outcome.
     pub fn upstream_total(&self) -> u64 {
-        self.emulator.stats().total
+        self.inner.emulator.stats().total
     }
 
     /// Stops every component and waits for them.
     pub async fn shutdown(self) {
-        let _ = self.stop.send(true);
-        for task in self.tasks {
-            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
-        }
+        self.inner.shutdown().await;
     }
-}
-
-/// Grants every Agent User the extra delegated scopes, as an admin consenting to them would: the
-/// emulator, like Entra, refuses delegated scopes nobody consented to. One consent per resource, so
-/// the extra scopes join Graph's existing consent.
-fn consent_extra_scopes(directory: &mut Directory, extra: usize) {
-    if extra == 0 {
-        return;
-    }
-    let scopes = (0..extra).map(extra_scope_name);
-    for user in directory
-        .tenants
-        .iter_mut()
-        .flat_map(|t| t.agent_users.iter_mut())
-    {
-        let graph = user
-            .consents
-            .iter()
-            .position(|c| c.resource == GRAPH_URI || c.resource == GRAPH_APP_ID);
-        let index = graph.unwrap_or_else(|| {
-            user.consents.push(Consent {
-                resource: GRAPH_URI.to_owned(),
-                scopes: Vec::new(),
-            });
-            user.consents.len() - 1
-        });
-        user.consents[index].scopes.extend(scopes.clone());
-    }
-}
-
-/// A random sandbox credential (base64url of 32 random bytes).
-fn random_credential() -> String {
-    use base64::Engine;
-    let bytes: [u8; 32] = rand::random();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters pass).
@@ -296,60 +177,6 @@ fn percent_encode(value: &str) -> String {
         }
     }
     out
-}
-
-/// The provider record and sandbox an operator would write for the generated universe.
-fn gateway_config(
-    world: &World,
-    emulator_url: &str,
-    credential_sha256: &str,
-    extra_user_scopes: usize,
-) -> String {
-    let mut user_allowed = vec![format!("\"{USER_SCOPE}\"")];
-    user_allowed.extend((0..extra_user_scopes).map(|i| format!("\"{}\"", extra_user_scope(i))));
-    format!(
-        r#"[gateway]
-authority_host = "{emulator_url}"
-
-[[provider]]
-name = "{PROVIDER}"
-tenant = "{tenant}"
-blueprint_client_id = "{blueprint}"
-agent_identity_client_id = "{agent_identity}"
-agent_user = {{ object_id = "{user}" }}
-
-[provider.credential]
-type = "certificate"
-key_file = "{key}"
-certificate_file = "{cert}"
-
-[provider.scopes]
-app_allowed = ["{APP_SCOPE}"]
-app_default = ["{APP_SCOPE}"]
-user_allowed = [{user_allowed}]
-user_default = ["{USER_SCOPE}"]
-
-[[sandbox]]
-name = "bench-sandbox"
-credential_sha256 = "{credential_sha256}"
-providers = ["{PROVIDER}"]
-"#,
-        tenant = world.tenant_id,
-        blueprint = world.blueprint_app_id,
-        agent_identity = world.agent_identity_app_id,
-        user = world.agent_user_object_id,
-        key = toml_path(&world.blueprint_key_path),
-        cert = toml_path(&world.blueprint_cert_path),
-        user_allowed = user_allowed.join(", "),
-    )
-}
-
-/// A path as a TOML basic-string body.
-fn toml_path(path: &Path) -> String {
-    path.display()
-        .to_string()
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
 }
 
 #[cfg(test)]

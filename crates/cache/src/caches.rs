@@ -1,20 +1,20 @@
 //! [`HopCaches`]: the gateway's per-hop token caches behind `agentmint_entra::HopCache`.
 
-use agentmint_entra::{EntraError, Hop, HopCache, HopKey, IssuedToken, Minted, Minter};
+use agentmint_entra::{EntraError, Hop, HopCache, HopKey, Minted, Minter};
 use futures::future::BoxFuture;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
-use crate::clock::Clock;
 use crate::entry::{Cached, Slot, Throttle};
-use crate::flight::{self, Flight, FlightKind, FlightResult};
+use crate::events::{Events, Eviction};
+use crate::flight::{self, Flight, FlightKind, FlightResult, Landed};
 use crate::map::HopMap;
-use crate::observer::{CacheObserver, Events, Eviction};
 use crate::policy::CachePolicy;
-use crate::refresh;
+use crate::refresh::{self, Step};
 use crate::stats::{CacheStats, hop_index};
+use agentmint_base::Clock;
 
 /// One token cache per hop, with single flight, refresh ahead, a size bound and idle eviction.
 ///
@@ -28,7 +28,6 @@ pub struct HopCaches {
     pub(crate) policy: CachePolicy,
     pub(crate) clock: Arc<dyn Clock>,
     hops: [Mutex<HopMap>; Hop::ALL.len()],
-    observer: RwLock<Option<Arc<dyn CacheObserver>>>,
     closed: AtomicBool,
     next_slot_id: AtomicU64,
     /// Handed to flights and refreshers, which must never keep the cache alive.
@@ -57,19 +56,10 @@ impl HopCaches {
             policy: policy.sanitized(),
             clock,
             hops,
-            observer: RwLock::new(None),
             closed: AtomicBool::new(false),
             next_slot_id: AtomicU64::new(0),
             this: this.clone(),
         })
-    }
-
-    /// Routes background refresh failures and evictions to `observer` (replacing any earlier one).
-    pub fn set_observer(&self, observer: Arc<dyn CacheObserver>) {
-        *self
-            .observer
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = Some(observer);
     }
 
     /// Every hop's counters.
@@ -120,13 +110,6 @@ impl HopCaches {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn observer(&self) -> Option<Arc<dyn CacheObserver>> {
-        self.observer
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
     /// Serves `key` from the cache, joins the call in progress, or starts one.
     fn lookup(&self, key: HopKey, minter: &Minter, events: &mut Events) -> Lookup {
         let mut guard = self.lock_hop(key.hop());
@@ -175,59 +158,6 @@ impl HopCaches {
         slot.flight = Some(flight.clone());
         map.stats.waits += 1;
         Lookup::Wait(flight)
-    }
-
-    /// Stores the outcome of a flight for slot `slot_id` of `key` and returns what its waiters get.
-    pub(crate) fn complete(
-        &self,
-        key: HopKey,
-        slot_id: u64,
-        kind: FlightKind,
-        minter: Minter,
-        result: Result<IssuedToken, EntraError>,
-    ) -> FlightResult {
-        let mut events = Events::default();
-        let outcome = {
-            let mut guard = self.lock_hop(key.hop());
-            let map = &mut *guard;
-            match result {
-                Ok(token) => {
-                    let now = self.clock.now();
-                    let jitter = map.rng.random_range(-1.0..=1.0);
-                    let cached =
-                        Cached::new(token, now, self.clock.unix_now(), &self.policy, jitter);
-                    let minted = cached.minted(false);
-                    if kind == FlightKind::Refresh {
-                        map.stats.refreshes_ok += 1;
-                    }
-                    if let Some(slot) = map.slots.get_mut(&key).filter(|s| s.id == slot_id) {
-                        slot.flight = None;
-                        slot.throttle = None;
-                        slot.failures = 0;
-                        slot.token = Some(cached);
-                        if slot.refresher.is_some() {
-                            slot.reschedule.notify_one();
-                        } else {
-                            slot.refresher = Some(refresh::spawn(
-                                self.this.clone(),
-                                self.clock.clone(),
-                                key,
-                                slot_id,
-                                minter,
-                                slot.reschedule.clone(),
-                            ));
-                        }
-                    }
-                    Ok(minted)
-                }
-                Err(error) => {
-                    self.record_failure(map, &key, slot_id, kind, &error, &mut events);
-                    Err(error)
-                }
-            }
-        };
-        events.deliver(self.observer());
-        outcome
     }
 
     /// A failed call: keep serving a still-valid token and back off (transient), or drop what is
@@ -299,6 +229,116 @@ impl HopCaches {
     }
 }
 
+impl flight::Landing for HopCaches {
+    fn complete(&self, landed: Landed) -> FlightResult {
+        let Landed {
+            key,
+            slot_id,
+            kind,
+            minter,
+            result,
+        } = landed;
+        let mut events = Events::default();
+        let outcome = {
+            let mut guard = self.lock_hop(key.hop());
+            let map = &mut *guard;
+            match result {
+                Ok(token) => {
+                    let now = self.clock.now();
+                    let jitter = map.rng.random_range(-1.0..=1.0);
+                    let cached =
+                        Cached::new(token, now, self.clock.unix_now(), &self.policy, jitter);
+                    let minted = cached.minted(false);
+                    if kind == FlightKind::Refresh {
+                        map.stats.refreshes_ok += 1;
+                    }
+                    if let Some(slot) = map.slots.get_mut(&key).filter(|s| s.id == slot_id) {
+                        slot.flight = None;
+                        slot.throttle = None;
+                        slot.failures = 0;
+                        slot.token = Some(cached);
+                        if slot.refresher.is_some() {
+                            slot.reschedule.notify_one();
+                        } else {
+                            slot.refresher = Some(refresh::spawn(
+                                self.this.clone(),
+                                self.clock.clone(),
+                                key,
+                                slot_id,
+                                minter,
+                                slot.reschedule.clone(),
+                            ));
+                        }
+                    }
+                    Ok(minted)
+                }
+                Err(error) => {
+                    self.record_failure(map, &key, slot_id, kind, &error, &mut events);
+                    Err(error)
+                }
+            }
+        };
+        events.deliver();
+        outcome
+    }
+}
+
+impl refresh::Decide for HopCaches {
+    fn refresh_step(&self, key: &HopKey, slot_id: u64, minter: &Minter) -> Step {
+        let mut events = Events::default();
+        let step = {
+            let mut guard = self.lock_hop(key.hop());
+            let map = &mut *guard;
+            let now = self.clock.now();
+            let Some(slot) = map.slots.get_mut(key).filter(|s| s.id == slot_id) else {
+                return Step::Stop;
+            };
+            let idle_at = slot
+                .last_used
+                .checked_add(self.policy.idle_timeout)
+                .unwrap_or(now);
+            if let Some(flight) = &slot.flight {
+                Step::Wait(flight.clone())
+            } else if now >= idle_at {
+                map.remove(key, Some(Eviction::Idle), &mut events);
+                Step::Stop
+            } else {
+                match &slot.token {
+                    None => Step::Stop,
+                    Some(token) if !token.servable(now) => {
+                        // Keep the key (without its token) only to hold an open Retry-After window.
+                        if slot.throttle.as_ref().is_some_and(|t| now < t.until) {
+                            slot.drop_token();
+                            map.stats.evictions += 1;
+                            events.evicted(key, Eviction::Expired);
+                        } else {
+                            map.remove(key, Some(Eviction::Expired), &mut events);
+                        }
+                        Step::Stop
+                    }
+                    Some(token) if now >= token.next_refresh => {
+                        let flight = flight::spawn(
+                            self.this.clone(),
+                            self.clock.clone(),
+                            key.clone(),
+                            slot_id,
+                            minter.clone(),
+                            FlightKind::Refresh,
+                        );
+                        slot.flight = Some(flight.clone());
+                        Step::Wait(flight)
+                    }
+                    Some(token) => {
+                        Step::Sleep(token.next_refresh.min(token.serve_until).min(idle_at))
+                    }
+                }
+            }
+        };
+        events.deliver();
+        step
+    }
+}
+
 impl HopCache for HopCaches {
     fn get_or_mint(
         &self,
@@ -313,7 +353,7 @@ impl HopCache for HopCaches {
                 Some(caches) => {
                     let mut events = Events::default();
                     let lookup = caches.lookup(key, &mint, &mut events);
-                    events.deliver(caches.observer());
+                    events.deliver();
                     lookup
                 }
                 None => Lookup::Closed,

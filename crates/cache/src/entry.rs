@@ -8,7 +8,7 @@ use agentmint_entra::{EntraError, IssuedToken, Minted};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
-use crate::flight::Flight;
+use crate::flight::{Flight, expires_at_unix};
 use crate::policy::{CachePolicy, MAX_LIFETIME};
 
 /// A token with the instants that govern it, all on the monotonic clock.
@@ -56,12 +56,6 @@ impl Cached {
             expires_at_unix: self.expires_at_unix,
         }
     }
-}
-
-/// The wall-clock expiry reported to callers: the wall clock at receipt plus `expires_in`.
-pub(crate) fn expires_at_unix(unix_at_receipt: i64, token: &IssuedToken) -> i64 {
-    let secs = i64::try_from(token.expires_in.as_secs()).unwrap_or(i64::MAX);
-    unix_at_receipt.saturating_add(secs)
 }
 
 /// Upstream asked (with `Retry-After`) not to be called for this key before `until`; requests meanwhile

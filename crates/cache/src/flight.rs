@@ -2,7 +2,7 @@
 //!
 //! A flight is a spawned task, not a future polled by its first caller: a caller that gives up (its
 //! gRPC deadline passes) cancels only its own wait, never the call the others are waiting on. The
-//! task stores its outcome in the cache itself (the cache is reached through a `Weak`, so a flight
+//! task stores its outcome in the cache itself (through [`Landing`], reached by a `Weak`, so a flight
 //! never keeps a dropped cache alive), then hands the same outcome to every waiter through a
 //! [`Shared`] future: one token, or one error cloned for each waiter. An error is never stored as a
 //! token, so the next request after a failure starts a fresh call.
@@ -14,9 +14,7 @@ use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use tracing::Instrument;
 
-use crate::caches::HopCaches;
-use crate::clock::Clock;
-use crate::entry::expires_at_unix;
+use agentmint_base::Clock;
 
 /// What every waiter on a flight receives.
 pub(crate) type FlightResult = Result<Minted, EntraError>;
@@ -31,9 +29,25 @@ pub(crate) enum FlightKind {
     Refresh,
 }
 
+/// Where a flight stores its outcome: the caches, which implement it. A trait, so that this file
+/// does not depend on the caches that depend on it.
+pub(crate) trait Landing: Send + Sync + 'static {
+    /// Stores the outcome of a flight and returns what its waiters get.
+    fn complete(&self, landed: Landed) -> FlightResult;
+}
+
+/// A finished upstream call: for slot `slot_id` of `key`, started as `kind` with `minter`.
+pub(crate) struct Landed {
+    pub(crate) key: HopKey,
+    pub(crate) slot_id: u64,
+    pub(crate) kind: FlightKind,
+    pub(crate) minter: Minter,
+    pub(crate) result: Result<IssuedToken, EntraError>,
+}
+
 /// Starts one upstream call for the slot `slot_id` of `key`.
 pub(crate) fn spawn(
-    caches: Weak<HopCaches>,
+    caches: Weak<dyn Landing>,
     clock: Arc<dyn Clock>,
     key: HopKey,
     slot_id: u64,
@@ -47,7 +61,13 @@ pub(crate) fn spawn(
         async move {
             let result = minter().await.and_then(|token| usable(hop, token));
             match caches.upgrade() {
-                Some(caches) => caches.complete(key, slot_id, kind, minter, result),
+                Some(caches) => caches.complete(Landed {
+                    key,
+                    slot_id,
+                    kind,
+                    minter,
+                    result,
+                }),
                 None => result.map(|token| uncached(&*clock, token)),
             }
         }
@@ -93,4 +113,10 @@ fn uncached(clock: &dyn Clock, token: IssuedToken) -> Minted {
         token: Arc::new(token),
         cache_hit: false,
     }
+}
+
+/// The wall-clock expiry reported to callers: the wall clock at receipt plus `expires_in`.
+pub(crate) fn expires_at_unix(unix_at_receipt: i64, token: &IssuedToken) -> i64 {
+    let secs = i64::try_from(token.expires_in.as_secs()).unwrap_or(i64::MAX);
+    unix_at_receipt.saturating_add(secs)
 }

@@ -15,6 +15,11 @@
 //! - **Bounds** (`map`): `max_entries` keys per hop with least-recently-used eviction; keys idle for
 //!   `idle_timeout` stop being refreshed and are dropped.
 //!
+//! Files depend one way: `caches` uses `refresh`, `flight`, `entry`, `map` and `events`; a flight and
+//! a refresher reach the caches back only through the small traits they declare (`flight::Landing`,
+//! `refresh::Decide`), held by `Weak`. Background failures and evictions are logged (`events`) and
+//! counted in [`HopStats`].
+//!
 //! # Why not moka
 //!
 //! moka brings size bounds, idle expiry and a coalescing `get_with`, but the hard parts here are
@@ -32,17 +37,16 @@
 #![allow(clippy::result_large_err)]
 
 mod caches;
-mod clock;
 mod entry;
+mod events;
 mod flight;
 mod map;
-mod observer;
 mod policy;
 mod refresh;
 mod stats;
 
 pub use caches::HopCaches;
-pub use clock::{Clock, ManualClock, SystemClock};
-pub use observer::{CacheObserver, Eviction};
+// The clock is agentmint-base's, re-exported so that the cache's users name one clock.
+pub use agentmint_base::{Clock, ManualClock, SystemClock};
 pub use policy::CachePolicy;
 pub use stats::{CacheStats, HopStats};

@@ -12,7 +12,7 @@ use agentmint_entra::HopKey;
 use rand::rngs::StdRng;
 
 use crate::entry::Slot;
-use crate::observer::{Events, Eviction};
+use crate::events::{Events, Eviction};
 use crate::stats::HopStats;
 
 pub(crate) struct HopMap {

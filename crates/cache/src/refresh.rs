@@ -2,7 +2,7 @@
 //! wait.
 //!
 //! The task sleeps until the earliest of the refresh time, the end of the serving window and the idle
-//! deadline, then looks at the key again under the hop's lock and decides: refresh (a flight that
+//! deadline, then asks the caches ([`Decide`]) to look at the key again under the hop's lock and decide: refresh (a flight that
 //! callers may join), keep sleeping, or stop. It holds the cache only through a `Weak` and upgrades
 //! it for that brief look, never across a sleep or an upstream call, so dropping the cache ends it.
 //! It keeps the [`Minter`] of the call that first filled the key; callers' later minters are not
@@ -21,10 +21,9 @@ use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 use tracing::Instrument;
 
-use crate::caches::HopCaches;
-use crate::clock::Clock;
-use crate::flight::{self, Flight, FlightKind};
-use crate::observer::{Events, Eviction};
+use agentmint_base::Clock;
+
+use crate::flight::Flight;
 
 /// What the refresher does next.
 pub(crate) enum Step {
@@ -33,9 +32,16 @@ pub(crate) enum Step {
     Stop,
 }
 
+/// What decides a refresher's next step: the caches, which implement it under the hop's lock. A
+/// trait, so that this file does not depend on the caches that depend on it.
+pub(crate) trait Decide: Send + Sync + 'static {
+    /// Looks at `key` for its refresher and decides what to do next.
+    fn refresh_step(&self, key: &HopKey, slot_id: u64, minter: &Minter) -> Step;
+}
+
 /// Starts the refresher of slot `slot_id` of `key`.
 pub(crate) fn spawn(
-    caches: Weak<HopCaches>,
+    caches: Weak<dyn Decide>,
     clock: Arc<dyn Clock>,
     key: HopKey,
     slot_id: u64,
@@ -69,61 +75,4 @@ pub(crate) fn spawn(
         .instrument(tracing::Span::current()),
     )
     .abort_handle()
-}
-
-impl HopCaches {
-    /// Looks at `key` for its refresher and decides what to do next.
-    pub(crate) fn refresh_step(&self, key: &HopKey, slot_id: u64, minter: &Minter) -> Step {
-        let mut events = Events::default();
-        let step = {
-            let mut guard = self.lock_hop(key.hop());
-            let map = &mut *guard;
-            let now = self.clock.now();
-            let Some(slot) = map.slots.get_mut(key).filter(|s| s.id == slot_id) else {
-                return Step::Stop;
-            };
-            let idle_at = slot
-                .last_used
-                .checked_add(self.policy.idle_timeout)
-                .unwrap_or(now);
-            if let Some(flight) = &slot.flight {
-                Step::Wait(flight.clone())
-            } else if now >= idle_at {
-                map.remove(key, Some(Eviction::Idle), &mut events);
-                Step::Stop
-            } else {
-                match &slot.token {
-                    None => Step::Stop,
-                    Some(token) if !token.servable(now) => {
-                        // Keep the key (without its token) only to hold an open Retry-After window.
-                        if slot.throttle.as_ref().is_some_and(|t| now < t.until) {
-                            slot.drop_token();
-                            map.stats.evictions += 1;
-                            events.evicted(key, Eviction::Expired);
-                        } else {
-                            map.remove(key, Some(Eviction::Expired), &mut events);
-                        }
-                        Step::Stop
-                    }
-                    Some(token) if now >= token.next_refresh => {
-                        let flight = flight::spawn(
-                            self.this.clone(),
-                            self.clock.clone(),
-                            key.clone(),
-                            slot_id,
-                            minter.clone(),
-                            FlightKind::Refresh,
-                        );
-                        slot.flight = Some(flight.clone());
-                        Step::Wait(flight)
-                    }
-                    Some(token) => {
-                        Step::Sleep(token.next_refresh.min(token.serve_until).min(idle_at))
-                    }
-                }
-            }
-        };
-        events.deliver(self.observer());
-        step
-    }
 }

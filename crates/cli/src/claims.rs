@@ -19,7 +19,7 @@ pub const SHOWN: [&str; 11] = [
 
 /// Decodes a JWT's payload (no signature check: display only).
 pub fn decode(token: &str) -> Option<Map<String, Value>> {
-    agentmint_entra::claims::decode_payload(token).ok()
+    agentmint_gateway::claims::decode_payload(token).ok()
 }
 
 /// A claim as a short display string.

@@ -13,8 +13,9 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "agentmint", version, about)]
 struct Cli {
-    /// Log filter (tracing env-filter syntax), e.g. `info,agentmint_gateway=debug`. Default `info`;
-    /// `warn` for `bench`, whose timings a log line per request would distort.
+    /// Log filter (tracing env-filter syntax), e.g. `info,agentmint_gateway=debug`. Without the flag:
+    /// `AGENTMINT_LOG`, then the ecosystem's `RUST_LOG`, then `info` (`warn` for `bench`, whose
+    /// timings a log line per request would distort).
     #[arg(long, global = true, env = "AGENTMINT_LOG")]
     log: Option<String>,
     /// Log as JSON lines.
@@ -51,7 +52,15 @@ fn main() -> std::process::ExitCode {
         Command::Bench(_) => "warn",
         _ => "info",
     };
-    let filter = cli.log.as_deref().unwrap_or(default_filter);
+    // `--log` and `AGENTMINT_LOG` (ours) win over `RUST_LOG` (everyone's), which wins over the default.
+    let rust_log = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|value| !value.trim().is_empty());
+    let filter = cli
+        .log
+        .as_deref()
+        .or(rust_log.as_deref())
+        .unwrap_or(default_filter);
     if let Err(err) = logging::init(filter, cli.log_json) {
         eprintln!("agentmint: {err}");
         return std::process::ExitCode::from(2);

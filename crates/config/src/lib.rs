@@ -9,7 +9,8 @@
 //! - [`diagnostics`]: what is reported when it is not valid.
 //! - `reader`, `spans`, `report`: reading the span-preserving TOML tree and collecting findings.
 //! - `validate`: one module per record kind, then the cross-record checks.
-//! - `files`, `pki`: the files the config names, and what their PEM blocks hold.
+//! - `files`: the files the config names (their PEM blocks are read by `agentmint_base::pem`, the
+//!   same reader the gateway's credential loader uses).
 //!
 //! This crate is pure configuration: it knows nothing of Entra's wire protocol, and the gateway maps
 //! its types onto its own.
@@ -18,7 +19,6 @@
 
 pub mod diagnostics;
 mod files;
-mod pki;
 mod reader;
 mod report;
 pub mod schema;

@@ -13,7 +13,7 @@ use crate::error::{EntraError, ErrorClass, Reason};
 use crate::hop::Hop;
 use crate::response::sanitize;
 use crate::scope::{EXCHANGE_RESOURCES, OIDC_SCOPES, ScopeSet, TOKEN_EXCHANGE_APP_ID};
-use crate::tenant::TenantPins;
+pub use crate::tenant::TenantPins;
 
 /// The longest token decoded; Entra's are a few KiB.
 pub const MAX_TOKEN_LEN: usize = 64 * 1024;

@@ -22,7 +22,6 @@ pub mod chain;
 pub mod claims;
 pub mod classify;
 pub mod client;
-pub mod clock;
 pub mod credential;
 pub mod error;
 pub mod grant;

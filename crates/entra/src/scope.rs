@@ -6,36 +6,13 @@ use std::fmt;
 
 /// Entra's token-exchange scope, requested at hop 1 and for T2.
 pub const EXCHANGE_SCOPE: &str = "api://AzureADTokenExchange/.default";
-/// The resource requested from managed-identity endpoints for a client assertion (no `/.default`).
-pub const EXCHANGE_RESOURCE: &str = "api://AzureADTokenExchange";
-/// The token-exchange resource of every cloud: public, US Government, China. A token for any of them
-/// is an exchange token (T1 or T2), whose only use is to mint further tokens: it never leaves the
-/// gateway, whatever a config or a request says.
-pub const EXCHANGE_RESOURCES: [&str; 3] = [
-    EXCHANGE_RESOURCE,
-    "api://AzureADTokenExchangeUSGov",
-    "api://AzureADTokenExchangeChina",
-];
-/// The token exchange app's id: the `aud` of exchange tokens, and another way to name its scope.
-pub const TOKEN_EXCHANGE_APP_ID: &str = "fb60f99c-7a34-4190-8149-302f77469936";
+/// The public cloud's exchange resource, every cloud's, the exchange app's id and the one rule
+/// that recognises them (shared with `config check` through agentmint-base).
+pub use agentmint_base::exchange::{
+    EXCHANGE_RESOURCE, EXCHANGE_RESOURCES, TOKEN_EXCHANGE_APP_ID, is_exchange_scope,
+};
 /// The OIDC scopes MSAL adds to the `user_fic` hop.
 pub const OIDC_SCOPES: [&str; 3] = ["openid", "profile", "offline_access"];
-
-/// True when `scope` asks for an exchange token, in any cloud's form: the `api://` resource or the
-/// exchange app's id, bare or with any `/permission` suffix, in any letter case (Entra matches
-/// resource identifiers case-insensitively, so `API://azureadtokenexchange/.default` is the same).
-pub fn is_exchange_scope(scope: &str) -> bool {
-    let scope = scope.trim();
-    EXCHANGE_RESOURCES
-        .iter()
-        .chain(std::iter::once(&TOKEN_EXCHANGE_APP_ID))
-        .any(|resource| {
-            scope
-                .get(..resource.len())
-                .is_some_and(|head| head.eq_ignore_ascii_case(resource))
-                && matches!(scope.as_bytes().get(resource.len()), None | Some(b'/'))
-        })
-}
 
 /// A normalised, non-empty set of scopes.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -32,13 +32,7 @@ async fn readyz(State(state): State<Arc<GatewayState>>) -> impl IntoResponse {
 
 async fn metrics(State(state): State<Arc<GatewayState>>) -> impl IntoResponse {
     let body = state.metrics.render(&state.caches.stats());
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        body,
-    )
+    ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], body)
 }
 
 /// Serves the admin port until `shutdown` resolves.

@@ -6,9 +6,13 @@
 //! problems, never contents. Certificate expiry is not checked here: `config::load` refuses an
 //! expired certificate (and warns a week ahead), and the credential itself refuses to sign with
 //! one and warns 30 days ahead.
+//!
+//! Every credential gets the gateway's injected clock, the same one the caches use, so a test that
+//! moves time moves assertion reuse, certificate expiry and token-file re-reads with it.
 
 use std::sync::Arc;
 
+use agentmint_cache::Clock;
 use agentmint_config as config;
 use agentmint_entra::{
     CertificateCredential, ClientSecretCredential, Credential, CredentialError,
@@ -17,10 +21,11 @@ use agentmint_entra::{
 };
 
 /// Loads the credential a provider record names. `env` is the gateway's environment (injected), which
-/// decides the managed-identity source the way the Azure SDKs do.
+/// decides the managed-identity source the way the Azure SDKs do; `clock` is the gateway's clock.
 pub fn build(
     spec: &config::CredentialSpec,
     env: &dyn Fn(&str) -> Option<String>,
+    clock: &Arc<dyn Clock>,
 ) -> Result<Credential, CredentialError> {
     Ok(match spec {
         config::CredentialSpec::Certificate {
@@ -34,9 +39,10 @@ pub fn build(
                 config::SigningAlgorithm::Rs256 => SigningAlgorithm::Rs256,
             };
             let cert = (certificate_file != key_file).then_some(certificate_file.as_path());
-            Credential::Certificate(Arc::new(CertificateCredential::from_files(
-                key_file, cert, algorithm,
-            )?))
+            Credential::Certificate(Arc::new(
+                CertificateCredential::from_files(key_file, cert, algorithm)?
+                    .with_clock(clock.clone()),
+            ))
         }
         config::CredentialSpec::ManagedIdentity { identity, endpoint } => {
             let source = managed_identity_source(endpoint.as_deref(), env);
@@ -50,7 +56,7 @@ pub fn build(
             Credential::ManagedIdentity(Arc::new(ManagedIdentityCredential::new(source, identity)))
         }
         config::CredentialSpec::WorkloadIdentity { token_file } => Credential::WorkloadIdentity(
-            Arc::new(WorkloadIdentityCredential::new(token_file.clone())),
+            Arc::new(WorkloadIdentityCredential::new(token_file.clone()).with_clock(clock.clone())),
         ),
         config::CredentialSpec::ClientSecret { secret_file } => {
             Credential::ClientSecret(Arc::new(ClientSecretCredential::from_file(secret_file)?))

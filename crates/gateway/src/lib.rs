@@ -3,7 +3,8 @@
 //!
 //! - [`auth`]: sandbox bearer credentials, compared as SHA-256 hashes in constant time.
 //! - [`registry`], [`credentials`], [`policy`]: provider records turned into chains and scope rules.
-//! - [`service`], [`status`]: the gRPC service and its one error mapping.
+//! - [`plan`], [`service`], [`status`]: a mint as authorize → plan → run, and its one error
+//!   mapping.
 //! - [`state`], [`server`], [`tls`], [`admin`], [`metrics`]: running, reloading and observing it.
 
 #![forbid(unsafe_code)]
@@ -12,6 +13,7 @@ pub mod admin;
 pub mod auth;
 pub mod credentials;
 pub mod metrics;
+pub mod plan;
 pub mod policy;
 pub mod registry;
 pub mod server;
@@ -20,5 +22,9 @@ pub mod state;
 pub mod status;
 pub mod tls;
 
-pub use server::{BuildError, GatewayOptions, build, serve, spawn_reload_watcher};
+pub use server::{BuildError, Gateway, Overrides, serve, spawn_reload_watcher};
 pub use state::{Env, GatewayState};
+
+/// The claims checks the gateway applies to every token it returns, for tools that show or check a
+/// token (the demo shows one refusing a managed-identity token used as an app's token).
+pub use agentmint_entra::{Hop, claims};

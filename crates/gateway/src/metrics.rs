@@ -1,209 +1,175 @@
-//! Prometheus metrics, rendered in the text exposition format.
+//! Prometheus metrics, kept and rendered by the Prometheus project's own client,
+//! `prometheus-client`: lock-free atomic counters per series, so counting a mint takes no lock
+//! beyond the shared read lock of a series lookup.
 //!
-//! A handful of labelled counters and one latency histogram do not justify a metrics framework; this
-//! module keeps them in maps behind one mutex (touched once per mint and once per upstream attempt,
-//! never per cache probe) and renders them on scrape. Labels are provider names, kinds, hops, results
-//! and HTTP statuses: never a token, a scope value from a caller, or anything secret.
+//! Series names and labels are those dashboards already use (`agentmint_mints_total{provider,
+//! kind,result}`, `agentmint_upstream_requests_total{hop,status}`, ...). Label values are bounded:
+//! configured provider names (or `unknown`), token kinds, hops, result codes and HTTP statuses;
+//! never a token, a caller's scope or provider string, or anything secret. The caches' counters are
+//! read at scrape time from a [`CacheStats`] snapshot.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use agentmint_cache::CacheStats;
+use agentmint_cache::{CacheStats, HopStats};
 use agentmint_entra::{EntraError, Hop, UpstreamObserver};
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::text::{encode_eof, encode_registry};
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeLabelSet, EncodeLabelValue, EncodeMetric, LabelValueEncoder,
+};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+/// The content type of [`Metrics::render`]'s output (OpenMetrics text, which Prometheus reads).
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Upstream latency histogram buckets, in seconds.
 const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    sum: f64,
-    count: u64,
+/// A provider label value: a configured provider's name, `unknown`, or empty (unauthenticated
+/// callers). Shared, so labelling a mint clones a pointer instead of a string.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct ProviderLabel(Arc<str>);
+
+impl ProviderLabel {
+    /// The label of a configured provider.
+    pub fn configured(name: &Arc<str>) -> Self {
+        Self(name.clone())
+    }
+
+    /// The label of a request naming no configured provider: callers cannot mint new series.
+    pub fn unknown() -> Self {
+        Self(Arc::from("unknown"))
+    }
+
+    /// The label of a caller that did not authenticate.
+    pub fn unauthenticated() -> Self {
+        Self(Arc::from(""))
+    }
 }
 
-#[derive(Default)]
-struct Inner {
-    /// (provider, kind, result) → count.
-    /// Nested so that counting an existing series allocates nothing (the hot path counts every
-    /// mint).
-    mints: BTreeMap<String, BTreeMap<&'static str, BTreeMap<String, u64>>>,
-    /// (hop, status) → count.
-    upstream: BTreeMap<(&'static str, String), u64>,
-    /// hop → latency.
-    latency: BTreeMap<&'static str, Histogram>,
-    /// (provider, kind) → seconds to expiry of the last token served.
-    expiry: BTreeMap<String, BTreeMap<&'static str, i64>>,
+impl EncodeLabelValue for ProviderLabel {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        EncodeLabelValue::encode(&&*self.0, encoder)
+    }
 }
 
-/// The gateway's metrics registry.
-#[derive(Default)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MintLabels {
+    provider: ProviderLabel,
+    kind: &'static str,
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ExpiryLabels {
+    provider: ProviderLabel,
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct UpstreamLabels {
+    hop: &'static str,
+    /// The HTTP status, 0 when no response arrived.
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HopLabel {
+    hop: &'static str,
+}
+
+type LatencyFamily = Family<HopLabel, Histogram, fn() -> Histogram>;
+
+/// The gateway's metrics.
 pub struct Metrics {
-    inner: Mutex<Inner>,
+    registry: Registry,
+    mints: Family<MintLabels, Counter>,
+    upstream: Family<UpstreamLabels, Counter>,
+    latency: LatencyFamily,
+    expiry: Family<ExpiryLabels, Gauge>,
+    /// The sum of `mints` over every series, for tests and benchmarks.
+    mints_total: AtomicU64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mints = Family::<MintLabels, Counter>::default();
+        let upstream = Family::<UpstreamLabels, Counter>::default();
+        let latency: LatencyFamily = Family::new_with_constructor(|| Histogram::new(BUCKETS));
+        let expiry = Family::<ExpiryLabels, Gauge>::default();
+        let mut registry = Registry::default();
+        registry.register(
+            "agentmint_mints",
+            "MintToken calls by provider, kind and result.",
+            mints.clone(),
+        );
+        registry.register(
+            "agentmint_upstream_requests",
+            "Upstream HTTP attempts by hop and status (0 = no response).",
+            upstream.clone(),
+        );
+        registry.register(
+            "agentmint_upstream_duration_seconds",
+            "Upstream attempt latency by hop.",
+            latency.clone(),
+        );
+        registry.register(
+            "agentmint_token_seconds_to_expiry",
+            "Remaining lifetime of the last token served, by provider and kind.",
+            expiry.clone(),
+        );
+        Self {
+            registry,
+            mints,
+            upstream,
+            latency,
+            expiry,
+            mints_total: AtomicU64::new(0),
+        }
+    }
 }
 
 impl Metrics {
-    fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
-        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut guard)
-    }
-
     /// Counts one MintToken outcome (`ok`, or a gRPC code name).
-    pub fn mint(&self, provider: &str, kind: &'static str, result: &str) {
-        self.with(|m| {
-            let by_kind = match m.mints.get_mut(provider) {
-                Some(by_kind) => by_kind,
-                None => m.mints.entry(provider.to_owned()).or_default(),
-            };
-            let by_result = by_kind.entry(kind).or_default();
-            match by_result.get_mut(result) {
-                Some(n) => *n += 1,
-                None => {
-                    by_result.insert(result.to_owned(), 1);
-                }
-            }
-        });
+    pub fn mint(&self, provider: ProviderLabel, kind: &'static str, result: &'static str) {
+        self.mints
+            .get_or_create(&MintLabels {
+                provider,
+                kind,
+                result,
+            })
+            .inc();
+        self.mints_total.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Every MintToken call counted so far, whatever its outcome.
     pub fn mints_total(&self) -> u64 {
-        self.with(|m| {
-            m.mints
-                .values()
-                .flat_map(BTreeMap::values)
-                .flat_map(BTreeMap::values)
-                .sum()
-        })
+        self.mints_total.load(Ordering::Relaxed)
     }
 
     /// Records the remaining lifetime of the token just served.
-    pub fn served(&self, provider: &str, kind: &'static str, seconds_to_expiry: i64) {
-        self.with(|m| {
-            let by_kind = match m.expiry.get_mut(provider) {
-                Some(by_kind) => by_kind,
-                None => m.expiry.entry(provider.to_owned()).or_default(),
-            };
-            by_kind.insert(kind, seconds_to_expiry);
-        });
+    pub fn served(&self, provider: ProviderLabel, kind: &'static str, seconds_to_expiry: i64) {
+        self.expiry
+            .get_or_create(&ExpiryLabels { provider, kind })
+            .set(seconds_to_expiry);
     }
 
-    /// Renders every metric, including the caches' counters, in Prometheus text format.
+    /// Renders every metric, including the caches' counters, in the OpenMetrics text format.
     pub fn render(&self, cache: &CacheStats) -> String {
+        let mut caches = Registry::default();
+        caches.register_collector(Box::new(CacheCollector(*cache)));
         let mut out = String::new();
-        self.with(|m| {
-            out.push_str("# HELP agentmint_mints_total MintToken calls by provider, kind and result.\n");
-            out.push_str("# TYPE agentmint_mints_total counter\n");
-            for (provider, by_kind) in &m.mints {
-                for (kind, by_result) in by_kind {
-                    for (result, n) in by_result {
-                        let _ = writeln!(
-                            out,
-                            "agentmint_mints_total{{provider=\"{}\",kind=\"{kind}\",result=\"{}\"}} {n}",
-                            escape(provider),
-                            escape(result)
-                        );
-                    }
-                }
-            }
-            out.push_str("# HELP agentmint_upstream_requests_total Upstream HTTP attempts by hop and status (0 = no response).\n");
-            out.push_str("# TYPE agentmint_upstream_requests_total counter\n");
-            for ((hop, status), n) in &m.upstream {
-                let _ = writeln!(
-                    out,
-                    "agentmint_upstream_requests_total{{hop=\"{hop}\",status=\"{status}\"}} {n}"
-                );
-            }
-            out.push_str("# HELP agentmint_upstream_duration_seconds Upstream attempt latency by hop.\n");
-            out.push_str("# TYPE agentmint_upstream_duration_seconds histogram\n");
-            for (hop, h) in &m.latency {
-                let mut cumulative = 0;
-                for (i, le) in BUCKETS.iter().enumerate() {
-                    cumulative += h.counts[i];
-                    let _ = writeln!(
-                        out,
-                        "agentmint_upstream_duration_seconds_bucket{{hop=\"{hop}\",le=\"{le}\"}} {cumulative}"
-                    );
-                }
-                let _ = writeln!(
-                    out,
-                    "agentmint_upstream_duration_seconds_bucket{{hop=\"{hop}\",le=\"+Inf\"}} {}",
-                    h.count
-                );
-                let _ = writeln!(out, "agentmint_upstream_duration_seconds_sum{{hop=\"{hop}\"}} {}", h.sum);
-                let _ = writeln!(out, "agentmint_upstream_duration_seconds_count{{hop=\"{hop}\"}} {}", h.count);
-            }
-            out.push_str("# HELP agentmint_token_seconds_to_expiry Remaining lifetime of the last token served, by provider and kind.\n");
-            out.push_str("# TYPE agentmint_token_seconds_to_expiry gauge\n");
-            for (provider, by_kind) in &m.expiry {
-                for (kind, secs) in by_kind {
-                    let _ = writeln!(
-                        out,
-                        "agentmint_token_seconds_to_expiry{{provider=\"{}\",kind=\"{kind}\"}} {secs}",
-                        escape(provider)
-                    );
-                }
-            }
-        });
-        render_cache(&mut out, cache);
+        // Writing to a String cannot fail.
+        let _ = encode_registry(&mut out, &self.registry)
+            .and_then(|()| encode_registry(&mut out, &caches))
+            .and_then(|()| encode_eof(&mut out));
         out
-    }
-}
-
-/// A metric family of per-hop cache counters: name, help text, and the counter it reads.
-type CacheFamily = (
-    &'static str,
-    &'static str,
-    fn(&agentmint_cache::HopStats) -> u64,
-);
-
-fn render_cache(out: &mut String, cache: &CacheStats) {
-    let families: [CacheFamily; 6] = [
-        ("agentmint_cache_hits_total", "Cache hits by hop.", |s| {
-            s.hits
-        }),
-        (
-            "agentmint_cache_misses_total",
-            "Cache misses by hop.",
-            |s| s.misses,
-        ),
-        (
-            "agentmint_cache_waits_total",
-            "Callers that waited on an upstream call, by hop.",
-            |s| s.waits,
-        ),
-        (
-            "agentmint_refreshes_total",
-            "Successful background refreshes by hop.",
-            |s| s.refreshes_ok,
-        ),
-        (
-            "agentmint_refresh_failures_total",
-            "Failed background refreshes by hop.",
-            |s| s.refreshes_failed,
-        ),
-        (
-            "agentmint_cache_evictions_total",
-            "Cache evictions by hop.",
-            |s| s.evictions,
-        ),
-    ];
-    for (name, help, get) in families {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-        for hop in Hop::ALL {
-            let _ = writeln!(out, "{name}{{hop=\"{hop}\"}} {}", get(cache.hop(hop)));
-        }
-    }
-    let _ = writeln!(
-        out,
-        "# HELP agentmint_cache_entries Cached tokens by hop.\n# TYPE agentmint_cache_entries gauge"
-    );
-    for hop in Hop::ALL {
-        let _ = writeln!(
-            out,
-            "agentmint_cache_entries{{hop=\"{hop}\"}} {}",
-            cache.hop(hop).entries
-        );
     }
 }
 
@@ -215,27 +181,114 @@ impl UpstreamObserver for Metrics {
         elapsed: Duration,
         _error: Option<&EntraError>,
     ) {
-        let status = status.map(|s| s.to_string()).unwrap_or_else(|| "0".into());
-        let secs = elapsed.as_secs_f64();
-        self.with(|m| {
-            *m.upstream.entry((hop.as_str(), status)).or_default() += 1;
-            let h = m.latency.entry(hop.as_str()).or_default();
-            for (i, le) in BUCKETS.iter().enumerate() {
-                if secs <= *le {
-                    h.counts[i] += 1;
-                    break;
-                }
-            }
-            h.sum += secs;
-            h.count += 1;
-        });
+        let hop = hop.as_str();
+        self.upstream
+            .get_or_create(&UpstreamLabels {
+                hop,
+                status: status.unwrap_or(0),
+            })
+            .inc();
+        self.latency
+            .get_or_create(&HopLabel { hop })
+            .observe(elapsed.as_secs_f64());
     }
 }
 
-/// Escapes a label value (backslash, quote, newline) per the exposition format.
-fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+/// The per-hop cache counters of one scrape.
+#[derive(Debug)]
+struct CacheCollector(CacheStats);
+
+/// A family of per-hop cache counters: name (without `_total`), help text, and what it reads.
+type CacheFamily = (&'static str, &'static str, fn(&HopStats) -> u64);
+
+const CACHE_COUNTERS: [CacheFamily; 6] = [
+    ("agentmint_cache_hits", "Cache hits by hop.", |s| s.hits),
+    ("agentmint_cache_misses", "Cache misses by hop.", |s| {
+        s.misses
+    }),
+    (
+        "agentmint_cache_waits",
+        "Callers that waited on an upstream call, by hop.",
+        |s| s.waits,
+    ),
+    (
+        "agentmint_refreshes",
+        "Successful background refreshes by hop.",
+        |s| s.refreshes_ok,
+    ),
+    (
+        "agentmint_refresh_failures",
+        "Failed background refreshes by hop.",
+        |s| s.refreshes_failed,
+    ),
+    (
+        "agentmint_cache_evictions",
+        "Cache evictions by hop.",
+        |s| s.evictions,
+    ),
+];
+
+impl Collector for CacheCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        for (name, help, get) in CACHE_COUNTERS {
+            let mut family = encoder.encode_descriptor(
+                name,
+                help,
+                None,
+                ConstCounter::new(0u64).metric_type(),
+            )?;
+            for hop in Hop::ALL {
+                let label = HopLabel { hop: hop.as_str() };
+                ConstCounter::new(get(self.0.hop(hop))).encode(family.encode_family(&label)?)?;
+            }
+        }
+        let mut family = encoder.encode_descriptor(
+            "agentmint_cache_entries",
+            "Cached tokens by hop.",
+            None,
+            ConstGauge::new(0i64).metric_type(),
+        )?;
+        for hop in Hop::ALL {
+            let label = HopLabel { hop: hop.as_str() };
+            let entries = i64::try_from(self.0.hop(hop).entries).unwrap_or(i64::MAX);
+            ConstGauge::new(entries).encode(family.encode_family(&label)?)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_keep_their_names_and_labels() {
+        let m = Metrics::default();
+        let agent: Arc<str> = Arc::from("agent");
+        m.mint(ProviderLabel::configured(&agent), "app_only", "ok");
+        m.mint(ProviderLabel::configured(&agent), "app_only", "ok");
+        m.mint(ProviderLabel::unknown(), "unspecified", "not_found");
+        m.served(ProviderLabel::configured(&agent), "app_only", 3599);
+        m.on_attempt(Hop::Blueprint, Some(200), Duration::from_millis(7), None);
+        m.on_attempt(Hop::Blueprint, None, Duration::from_secs(20), None);
+        let text = m.render(&CacheStats::default());
+        for line in [
+            "agentmint_mints_total{provider=\"agent\",kind=\"app_only\",result=\"ok\"} 2",
+            "agentmint_mints_total{provider=\"unknown\",kind=\"unspecified\",result=\"not_found\"} 1",
+            "agentmint_token_seconds_to_expiry{provider=\"agent\",kind=\"app_only\"} 3599",
+            "agentmint_upstream_requests_total{hop=\"blueprint\",status=\"200\"} 1",
+            "agentmint_upstream_requests_total{hop=\"blueprint\",status=\"0\"} 1",
+            "agentmint_upstream_duration_seconds_count{hop=\"blueprint\"} 2",
+            "agentmint_upstream_duration_seconds_bucket{le=\"0.01\",hop=\"blueprint\"} 1",
+            "agentmint_cache_hits_total{hop=\"blueprint\"} 0",
+            "agentmint_cache_entries{hop=\"app\"} 0",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} missing from\n{text}"
+            );
+        }
+        assert!(text.ends_with("# EOF\n"), "{text}");
+        assert_eq!(m.mints_total(), 3);
+    }
 }

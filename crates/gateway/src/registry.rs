@@ -7,11 +7,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use agentmint_cache::Clock;
 use agentmint_config as config;
 use agentmint_entra::agent::{AgentRef, AppRef, Authority};
 use agentmint_entra::{CredentialError, ScopeError, UserSelector};
 
-use crate::auth::SandboxIdentity;
+use crate::auth::{self, AuthError, SandboxIdentity};
 use crate::credentials;
 use crate::policy::KindPolicy;
 
@@ -30,7 +31,8 @@ pub enum Target {
 /// One provider record, ready to mint.
 #[derive(Debug)]
 pub struct ProviderEntry {
-    pub name: String,
+    /// Shared, so logs and metric labels name the provider without copying the string.
+    pub name: Arc<str>,
     pub target: Target,
     pub app_only: KindPolicy,
     pub user: KindPolicy,
@@ -96,6 +98,7 @@ impl Registry {
         cfg: &config::Config,
         previous: Option<&Registry>,
         env: &dyn Fn(&str) -> Option<String>,
+        clock: &Arc<dyn Clock>,
     ) -> Result<Self, RegistryError> {
         let mut providers = HashMap::new();
         for record in &cfg.providers {
@@ -105,7 +108,7 @@ impl Registry {
                 .cloned();
             let entry = match reused {
                 Some(entry) => entry,
-                None => Arc::new(build_provider(record, env)?),
+                None => Arc::new(build_provider(record, env, clock)?),
             };
             providers.insert(record.name.clone(), entry);
         }
@@ -131,6 +134,12 @@ impl Registry {
         })
     }
 
+    /// The sandbox whose credential is the bearer value of `authorization` (see [`auth`]).
+    pub fn authenticate(&self, authorization: Option<&[u8]>) -> Result<&SandboxEntry, AuthError> {
+        let credential = auth::bearer(authorization)?;
+        auth::identify(credential, &self.identities).map(|i| &self.sandboxes[i])
+    }
+
     /// The (tenant, client id) pairs used only by providers that changed or disappeared between
     /// `self` (old) and `next`: their cached tokens should stop being refreshed.
     pub fn retired_clients(&self, next: &Registry) -> HashSet<(String, String)> {
@@ -152,8 +161,9 @@ impl Registry {
 fn build_provider(
     record: &config::Provider,
     env: &dyn Fn(&str) -> Option<String>,
+    clock: &Arc<dyn Clock>,
 ) -> Result<ProviderEntry, RegistryError> {
-    let credential = credentials::build(&record.credential, env).map_err(|source| {
+    let credential = credentials::build(&record.credential, env, clock).map_err(|source| {
         RegistryError::Credential {
             provider: record.name.clone(),
             source,
@@ -205,7 +215,7 @@ fn build_provider(
         }
     };
     Ok(ProviderEntry {
-        name: record.name.clone(),
+        name: Arc::from(record.name.as_str()),
         target,
         app_only,
         user,

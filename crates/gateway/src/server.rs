@@ -1,15 +1,18 @@
-//! Building and running the gateway: the gRPC port (TokenBroker + health) and the admin port.
+//! Building and running the gateway: [`Gateway::from_config`] turns a validated config into a
+//! gateway (the whole `[gateway]` section is read here, so no caller assembles one by hand), and
+//! [`serve`] runs the gRPC port (TokenBroker + health) and the admin port.
 //!
 //! `serve` takes already-bound listeners and a shutdown future, so tests run the real server on port
 //! 0 and stop it when they choose. On shutdown `/readyz` turns unready first, then both servers stop
 //! accepting and finish the requests in flight.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentmint_cache::{CachePolicy, Clock, HopCaches};
+use agentmint_cache::{CachePolicy, Clock, HopCaches, SystemClock};
 use agentmint_config as config;
 use agentmint_entra::{Chain, ClientOptions, EntraClient};
 use agentmint_proto::TokenBrokerServer;
@@ -23,15 +26,29 @@ use crate::registry::{Registry, RegistryError};
 use crate::service::Broker;
 use crate::state::{Env, GatewayState};
 
-/// How to build a gateway.
-pub struct GatewayOptions {
-    pub clock: Arc<dyn Clock>,
-    pub cache: CachePolicy,
-    pub client: ClientOptions,
+/// What a caller may set that `[gateway]` does not say: everything else comes from the config.
+#[derive(Default)]
+pub struct Overrides {
+    /// The clock of the caches (default: the system clock).
+    pub clock: Option<Arc<dyn Clock>>,
+    /// The environment as the gateway sees it (default: the process environment). Injected so
+    /// tests never touch the process env.
+    pub env: Option<Env>,
     /// The file to re-read on reload; `None` disables reloading.
-    pub config_path: Option<PathBuf>,
-    /// The environment as the gateway sees it (injected so tests never touch the process env).
-    pub env: Env,
+    pub reload_from: Option<PathBuf>,
+    /// Replaces `[gateway] listen`.
+    pub listen: Option<SocketAddr>,
+    /// Replaces `[gateway] admin_listen`.
+    pub admin_listen: Option<SocketAddr>,
+}
+
+/// A gateway built from its config, ready to bind and serve.
+pub struct Gateway {
+    pub state: Arc<GatewayState>,
+    /// Where gRPC listens (`[gateway] listen` or its override).
+    pub listen: SocketAddr,
+    /// Where the admin port listens (`[gateway] admin_listen` or its override).
+    pub admin_listen: SocketAddr,
 }
 
 /// Why the gateway could not be built.
@@ -41,39 +58,88 @@ pub enum BuildError {
     Registry(#[from] RegistryError),
     #[error("cannot build the Entra HTTP client: {0}")]
     Client(String),
+    #[error("cannot read ca_file {}: {source}", path.display())]
+    CaFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Tls(#[from] crate::tls::TlsError),
 }
 
-/// Builds the gateway state from a validated config.
-pub fn build(
-    cfg: &config::Config,
-    mut options: GatewayOptions,
-) -> Result<Arc<GatewayState>, BuildError> {
-    let metrics = Arc::new(Metrics::default());
-    options.client.observer = Some(metrics.clone());
-    let client = EntraClient::new(options.client).map_err(|e| BuildError::Client(e.to_string()))?;
-    let caches = HopCaches::new(options.cache, options.clock.clone(), None);
-    let chain = Chain::new(client, caches.clone());
-    let registry = Registry::build(cfg, None, &*options.env)?;
-    let tls = cfg
-        .gateway
-        .tls
-        .as_ref()
-        .map(crate::tls::server_config)
-        .transpose()?;
-    Ok(Arc::new(
-        GatewayState::new(
+impl Gateway {
+    /// Builds the gateway a validated config describes: the whole `[gateway]` section (authority,
+    /// `ca_file`, `[gateway.cache]`, `[gateway.tls]`, listen addresses) and every provider and
+    /// sandbox record.
+    pub fn from_config(loaded: &config::Loaded, overrides: Overrides) -> Result<Self, BuildError> {
+        let cfg = &loaded.config;
+        let settings = &cfg.gateway;
+        let metrics = Arc::new(Metrics::default());
+        let mut client = ClientOptions {
+            observer: Some(metrics.clone()),
+            ..ClientOptions::default()
+        };
+        if let Some(path) = &settings.ca_file {
+            let pem = std::fs::read(path).map_err(|source| BuildError::CaFile {
+                path: path.clone(),
+                source,
+            })?;
+            client.extra_root_certificates_pem.push(pem);
+        }
+        let client = EntraClient::new(client).map_err(|e| BuildError::Client(e.to_string()))?;
+        let clock = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let env = overrides
+            .env
+            .unwrap_or_else(|| Box::new(|name| std::env::var(name).ok()));
+        let caches = HopCaches::new(cache_policy(&settings.cache), clock.clone(), None);
+        let chain = Chain::new(client, caches.clone());
+        let registry = Registry::build(cfg, None, &*env, &clock)?;
+        let tls = settings
+            .tls
+            .as_ref()
+            .map(crate::tls::server_config)
+            .transpose()?;
+        let state = GatewayState::new(
             registry,
             chain,
             caches,
             metrics,
-            options.clock,
-            options.config_path,
-            options.env,
+            clock,
+            overrides.reload_from,
+            env,
         )
-        .with_tls(tls),
-    ))
+        .with_tls(tls);
+        Ok(Self {
+            state: Arc::new(state),
+            listen: overrides.listen.unwrap_or(settings.listen),
+            admin_listen: overrides.admin_listen.unwrap_or(settings.admin_listen),
+        })
+    }
+
+    /// `https` when `[gateway.tls]` is set, else `http`: the scheme of the gRPC port's URL.
+    pub fn scheme(&self) -> &'static str {
+        if self.state.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+}
+
+/// The cache policy of `[gateway.cache]`, defaults for what it does not set.
+fn cache_policy(settings: &config::CacheSettings) -> CachePolicy {
+    let mut policy = CachePolicy::default();
+    if let Some(secs) = settings.safety_margin_seconds {
+        policy.safety_margin = Duration::from_secs(secs);
+    }
+    if let Some(n) = settings.max_entries {
+        policy.max_entries = n;
+    }
+    if let Some(secs) = settings.idle_timeout_seconds {
+        policy.idle_timeout = Duration::from_secs(secs);
+    }
+    policy
 }
 
 /// Serves gRPC on `grpc` and the admin port on `admin` until `shutdown` resolves.
@@ -150,4 +216,24 @@ pub fn spawn_reload_watcher(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_policy_takes_what_gateway_cache_sets_and_defaults_the_rest() {
+        let settings = config::CacheSettings {
+            safety_margin_seconds: Some(60),
+            max_entries: Some(5),
+            idle_timeout_seconds: None,
+        };
+        let policy = cache_policy(&settings);
+        let default = CachePolicy::default();
+        assert_eq!(policy.safety_margin, Duration::from_secs(60));
+        assert_eq!(policy.max_entries, 5);
+        assert_eq!(policy.idle_timeout, default.idle_timeout);
+        assert_eq!(policy.refresh_fraction, default.refresh_fraction);
+    }
 }

@@ -1,24 +1,25 @@
-//! The `TokenBroker.MintToken` service: authenticate the sandbox, apply policy, run the chain.
+//! The `TokenBroker.MintToken` service: a mint in three steps.
 //!
-//! Every refusal happens before any upstream call, in this order: sandbox credential, request shape,
-//! provider, attachment, kind, scopes. Failures are logged with the sandbox and provider names (never
-//! the credential) and counted by result.
+//! 1. [`plan::authorize`](crate::plan::authorize) turns the authenticated caller and its request
+//!    into a typed [`Plan`], or a refusal, without any upstream call;
+//! 2. [`Broker::run`] runs the one chain the plan names;
+//! 3. every failure goes through [`MintFailure::to_status`], the one mapping to gRPC statuses.
+//!
+//! Each outcome is counted once and logged once, with the sandbox and provider names (never the
+//! credential or the token).
 
 use std::sync::Arc;
 
 use agentmint_entra::{EntraError, Minted};
 use agentmint_proto::{MintTokenRequest, MintTokenResponse, TokenBroker, TokenKind};
-use tonic::{Code, Request, Response, Status};
+use tonic::{Request, Response, Status};
 use tracing::{Instrument, info_span, warn};
 
-use crate::auth;
-use crate::policy::PolicyError;
-use crate::registry::{ProviderEntry, Target};
+use crate::metrics::ProviderLabel;
+use crate::plan::{self, Chain, MAX_PROVIDER_LEN, Plan, Refusal};
+use crate::registry::{Registry, SandboxEntry};
 use crate::state::GatewayState;
-use crate::status;
-
-/// The longest provider name accepted in a request.
-const MAX_PROVIDER_LEN: usize = 128;
+use crate::status::{MintFailure, code_label};
 
 /// The gRPC service.
 #[derive(Clone)]
@@ -30,6 +31,108 @@ impl Broker {
     pub fn new(state: Arc<GatewayState>) -> Self {
         Self { state }
     }
+
+    /// Runs the chain a plan names.
+    async fn run(&self, plan: &Plan) -> Result<Minted, EntraError> {
+        let chain = &self.state.chain;
+        match &plan.chain {
+            Chain::AppOnly { agent } => chain.app_only_token(agent, &plan.scopes).await,
+            Chain::UserPrincipal { agent, user } => {
+                chain.agent_user_token(agent, user, &plan.scopes).await
+            }
+            Chain::App { app } => chain.app_registration_token(app, &plan.scopes).await,
+        }
+    }
+
+    /// A caller without a recognised credential: counted without provider or kind.
+    fn unauthenticated(&self, refusal: Refusal) -> Status {
+        warn!(error = %refusal, "sandbox authentication failed");
+        let status = MintFailure::from(refusal).to_status();
+        self.state.metrics.mint(
+            ProviderLabel::unauthenticated(),
+            "unknown",
+            code_label(status.code()),
+        );
+        status
+    }
+
+    /// An authenticated caller refused by the plan step.
+    fn refused(
+        &self,
+        registry: &Registry,
+        caller: &SandboxEntry,
+        request: &MintTokenRequest,
+        refusal: Refusal,
+    ) -> Status {
+        let kind = TokenKind::try_from(request.kind)
+            .unwrap_or(TokenKind::Unspecified)
+            .label();
+        let reason = refusal.reason();
+        warn!(
+            sandbox = caller.identity.name.as_str(),
+            provider = %printable(&request.provider),
+            kind,
+            reason = reason.as_str(),
+            "mint refused: {refusal}"
+        );
+        let status = MintFailure::from(refusal).to_status();
+        // Metric labels only ever carry configured provider names: a caller cannot mint new series.
+        let provider = registry
+            .providers
+            .get(&request.provider)
+            .map_or_else(ProviderLabel::unknown, |p| {
+                ProviderLabel::configured(&p.name)
+            });
+        self.state
+            .metrics
+            .mint(provider, kind, code_label(status.code()));
+        status
+    }
+
+    /// The answer to a plan that ran.
+    fn answer(
+        &self,
+        caller: &SandboxEntry,
+        plan: Plan,
+        result: Result<Minted, EntraError>,
+    ) -> Result<Response<MintTokenResponse>, Status> {
+        let provider = ProviderLabel::configured(&plan.provider.name);
+        let kind = plan.kind().label();
+        match result {
+            Ok(minted) => {
+                let now = self.state.clock.unix_now();
+                let metrics = &self.state.metrics;
+                metrics.served(provider.clone(), kind, minted.expires_at_unix - now);
+                metrics.mint(provider, kind, "ok");
+                Ok(Response::new(MintTokenResponse {
+                    access_token: minted.token.access_token.expose().to_owned(),
+                    token_type: minted.token.token_type.clone(),
+                    expires_at_unix: minted.expires_at_unix,
+                    scopes: plan.scopes.as_slice().to_vec(),
+                    cache_hit: minted.cache_hit,
+                }))
+            }
+            Err(err) => {
+                warn!(
+                    sandbox = caller.identity.name.as_str(),
+                    provider = %plan.provider.name,
+                    kind,
+                    hop = %err.hop,
+                    status = err.status.unwrap_or(0),
+                    aadsts = err.aadsts_code().unwrap_or_default(),
+                    correlation_id = err.correlation_id.as_deref().unwrap_or(""),
+                    reason = %err.reason,
+                    served_from_cache = false,
+                    "mint failed: {err}"
+                );
+                let status = MintFailure::from(err).to_status();
+                self.state
+                    .metrics
+                    .mint(provider, kind, code_label(status.code()));
+                Err(status)
+            }
+        }
+    }
 }
 
 #[tonic::async_trait]
@@ -39,186 +142,28 @@ impl TokenBroker for Broker {
         request: Request<MintTokenRequest>,
     ) -> Result<Response<MintTokenResponse>, Status> {
         let registry = self.state.registry();
-        let presented = request
+        let authorization = request
             .metadata()
             .get("authorization")
             .map(|v| v.as_bytes());
-        let sandbox =
-            match auth::bearer(presented).and_then(|c| auth::identify(c, &registry.identities)) {
-                Ok(i) => &registry.sandboxes[i],
-                Err(err) => {
-                    warn!(error = %err, "sandbox authentication failed");
-                    self.state.metrics.mint("", "unknown", "unauthenticated");
-                    return Err(status::local(
-                        Code::Unauthenticated,
-                        "UNAUTHENTICATED",
-                        err.to_string(),
-                    ));
-                }
-            };
-        let sandbox_name = sandbox.identity.name.as_str();
-        let req = request.into_inner();
-        let kind = TokenKind::try_from(req.kind).unwrap_or(TokenKind::Unspecified);
-        let kind_label = kind_label(kind);
-
-        // Metric labels only ever carry configured provider names: a caller cannot mint new series.
-        let label = if registry.providers.contains_key(&req.provider) {
-            req.provider.as_str()
-        } else {
-            "unknown"
-        };
-        let refuse = |code: Code, reason: &str, message: String| {
-            warn!(sandbox = sandbox_name, provider = %printable(&req.provider), kind = kind_label, reason, "mint refused: {message}");
-            self.state.metrics.mint(label, kind_label, code_label(code));
-            Err(status::local(code, reason, message))
-        };
-
-        if req.provider.is_empty()
-            || req.provider.len() > MAX_PROVIDER_LEN
-            || req.provider.chars().any(|c| c.is_control())
-        {
-            return refuse(
-                Code::InvalidArgument,
-                "INVALID_PROVIDER",
-                "the provider name is empty, too long or has control characters".into(),
-            );
-        }
-        let Some(provider) = registry.providers.get(&req.provider) else {
-            return refuse(
-                Code::NotFound,
-                "UNKNOWN_PROVIDER",
-                format!("no provider is named {:?}", req.provider),
-            );
-        };
-        if !sandbox.providers.contains(&req.provider) {
-            return refuse(
-                Code::PermissionDenied,
-                "NOT_ATTACHED",
-                format!(
-                    "provider {:?} is not attached to sandbox {:?}",
-                    req.provider, sandbox_name
-                ),
-            );
-        }
-        let policy = match kind {
-            TokenKind::Unspecified => {
-                return refuse(
-                    Code::InvalidArgument,
-                    "INVALID_KIND",
-                    "kind must be APP_ONLY or USER_PRINCIPAL".into(),
-                );
-            }
-            TokenKind::AppOnly => &provider.app_only,
-            TokenKind::UserPrincipal => {
-                if !has_agent_user(provider) {
-                    return refuse(
-                        Code::FailedPrecondition,
-                        "NO_AGENT_USER",
-                        format!(
-                            "provider {:?} names no agent user, so it has no USER_PRINCIPAL tokens",
-                            req.provider
-                        ),
-                    );
-                }
-                &provider.user
-            }
-        };
-        let scopes = match policy.resolve(&req.scopes) {
-            Ok(scopes) => scopes,
-            Err(err @ (PolicyError::NotAllowed(_) | PolicyError::ExchangeScope(_))) => {
-                return refuse(Code::PermissionDenied, "SCOPE_NOT_ALLOWED", err.to_string());
-            }
-            Err(err) => return refuse(Code::InvalidArgument, "INVALID_SCOPE", err.to_string()),
-        };
-
-        let span = info_span!("mint", provider = %provider.name, kind = kind_label, sandbox = sandbox_name);
-        let chain = &self.state.chain;
-        let result: Result<Minted, EntraError> = async {
-            match (&provider.target, kind) {
-                (Target::Agent { agent, .. }, TokenKind::AppOnly) => {
-                    chain.app_only_token(agent, &scopes).await
-                }
-                (
-                    Target::Agent {
-                        agent,
-                        user: Some(user),
-                    },
-                    TokenKind::UserPrincipal,
-                ) => chain.agent_user_token(agent, user, &scopes).await,
-                (Target::App { app }, _) => chain.app_registration_token(app, &scopes).await,
-                (Target::Agent { user: None, .. }, _) | (_, TokenKind::Unspecified) => {
-                    unreachable!("refused above")
-                }
-            }
-        }
-        .instrument(span)
-        .await;
-
-        match result {
-            Ok(minted) => {
-                let now = self.state.clock.unix_now();
-                self.state
-                    .metrics
-                    .served(&provider.name, kind_label, minted.expires_at_unix - now);
-                self.state.metrics.mint(&provider.name, kind_label, "ok");
-                Ok(Response::new(MintTokenResponse {
-                    access_token: minted.token.access_token.expose().to_owned(),
-                    token_type: minted.token.token_type.clone(),
-                    expires_at_unix: minted.expires_at_unix,
-                    scopes: scopes.as_slice().to_vec(),
-                    cache_hit: minted.cache_hit,
-                }))
-            }
-            Err(err) => {
-                warn!(
-                    sandbox = sandbox_name,
-                    provider = %provider.name,
-                    kind = kind_label,
-                    hop = %err.hop,
-                    status = err.status.unwrap_or(0),
-                    aadsts = err.aadsts_code().unwrap_or_default(),
-                    correlation_id = err.correlation_id.as_deref().unwrap_or(""),
-                    reason = %err.reason,
-                    served_from_cache = false,
-                    "mint failed: {err}"
-                );
-                let status = status::from_entra(&err);
-                self.state
-                    .metrics
-                    .mint(&provider.name, kind_label, code_label(status.code()));
-                Err(status)
-            }
-        }
+        let caller = registry
+            .authenticate(authorization)
+            .map_err(|err| self.unauthenticated(err.into()))?;
+        let request = request.into_inner();
+        let plan = plan::authorize(&registry, caller, &request)
+            .map_err(|refusal| self.refused(&registry, caller, &request, refusal))?;
+        let span = info_span!(
+            "mint",
+            provider = %plan.provider.name,
+            kind = plan.kind().label(),
+            sandbox = caller.identity.name.as_str(),
+        );
+        let result = self.run(&plan).instrument(span).await;
+        self.answer(caller, plan, result)
     }
 }
 
-fn has_agent_user(provider: &ProviderEntry) -> bool {
-    matches!(provider.target, Target::Agent { user: Some(_), .. })
-}
-
-fn kind_label(kind: TokenKind) -> &'static str {
-    match kind {
-        TokenKind::AppOnly => "app_only",
-        TokenKind::UserPrincipal => "user_principal",
-        TokenKind::Unspecified => "unspecified",
-    }
-}
-
-fn code_label(code: Code) -> &'static str {
-    match code {
-        Code::Ok => "ok",
-        Code::InvalidArgument => "invalid_argument",
-        Code::NotFound => "not_found",
-        Code::PermissionDenied => "permission_denied",
-        Code::FailedPrecondition => "failed_precondition",
-        Code::Unauthenticated => "unauthenticated",
-        Code::Unavailable => "unavailable",
-        Code::Internal => "internal",
-        _ => "other",
-    }
-}
-
-/// Caller-supplied names in logs and labels: printable ASCII, bounded.
+/// Caller-supplied names in logs: printable ASCII, bounded.
 fn printable(value: &str) -> String {
     value
         .chars()

@@ -96,7 +96,8 @@ impl GatewayState {
             .map_err(ReloadError::from)
             .and_then(|loaded| {
                 let current = self.registry();
-                let next = Registry::build(&loaded.config, Some(&current), &*self.env)?;
+                let next =
+                    Registry::build(&loaded.config, Some(&current), &*self.env, &self.clock)?;
                 Ok((current, next))
             });
         match result {

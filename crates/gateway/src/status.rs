@@ -1,47 +1,112 @@
-//! The one mapping from gateway failures to gRPC statuses.
+//! The one mapping from how a mint can fail to a gRPC status.
 //!
-//! Codes tell retryable from fatal (UNAVAILABLE is the only retryable one), and every status carries
-//! a prost-encoded [`ErrorDetail`] with the reason, hop, upstream status, AADSTS code and correlation
-//! id. Messages are agentmint's own words: an upstream body never reaches a caller.
+//! A mint ends in a token or a [`MintFailure`]: a [`Refusal`] decided locally, or an upstream
+//! [`EntraError`]. Codes tell retryable from fatal (UNAVAILABLE is the only retryable one), and every
+//! status carries a prost-encoded [`ErrorDetail`] whose reason is one of the shared
+//! [`Reason`](agentmint_proto::Reason)s, with the hop, upstream status, AADSTS code and correlation
+//! id of an upstream failure. Messages are agentmint's own words: an upstream body never reaches a
+//! caller.
 
-use agentmint_entra::{EntraError, ErrorClass, Reason};
-use agentmint_proto::ErrorDetail;
+use agentmint_entra::{EntraError, ErrorClass, Reason as EntraReason};
+use agentmint_proto::{ErrorDetail, Reason};
 use prost::Message;
 use tonic::{Code, Status};
 
+use crate::plan::Refusal;
+use crate::policy::PolicyError;
+
+/// Why a mint produced no token.
+#[derive(Debug, thiserror::Error)]
+pub enum MintFailure {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Upstream(#[from] EntraError),
+}
+
+impl MintFailure {
+    /// The status a caller receives.
+    pub fn to_status(&self) -> Status {
+        match self {
+            MintFailure::Refused(refusal) => refused(refusal),
+            MintFailure::Upstream(err) => from_entra(err),
+        }
+    }
+}
+
 /// Builds a status with structured details.
-pub fn with_detail(code: Code, message: impl Into<String>, detail: ErrorDetail) -> Status {
+fn with_detail(code: Code, message: impl Into<String>, detail: ErrorDetail) -> Status {
     Status::with_details(code, message, detail.encode_to_vec().into())
 }
 
-/// A local (non-upstream) failure with a reason.
-pub fn local(code: Code, reason: &str, message: impl Into<String>) -> Status {
+/// The status of a local refusal.
+fn refused(refusal: &Refusal) -> Status {
+    let code = match refusal {
+        Refusal::Unauthenticated(_) => Code::Unauthenticated,
+        Refusal::InvalidProvider | Refusal::InvalidKind => Code::InvalidArgument,
+        Refusal::UnknownProvider(_) => Code::NotFound,
+        Refusal::NotAttached { .. }
+        | Refusal::Scopes(PolicyError::NotAllowed(_) | PolicyError::ExchangeScope(_)) => {
+            Code::PermissionDenied
+        }
+        Refusal::NoAgentUser(_) => Code::FailedPrecondition,
+        Refusal::Scopes(_) => Code::InvalidArgument,
+    };
     with_detail(
         code,
-        message,
+        refusal.to_string(),
         ErrorDetail {
-            reason: reason.to_owned(),
+            reason: refusal.reason().as_str().to_owned(),
             ..ErrorDetail::default()
         },
     )
 }
 
 /// The gRPC code for an upstream failure.
-pub fn code_for(err: &EntraError) -> Code {
+fn code_for(err: &EntraError) -> Code {
     if err.class == ErrorClass::Transient {
         return Code::Unavailable;
     }
     match err.reason {
-        Reason::InvalidScope | Reason::ResourceNotFound => Code::InvalidArgument,
-        Reason::ClaimsMismatch | Reason::InvalidResponse | Reason::Other => Code::Internal,
+        EntraReason::InvalidScope | EntraReason::ResourceNotFound => Code::InvalidArgument,
+        EntraReason::ClaimsMismatch | EntraReason::InvalidResponse | EntraReason::Other => {
+            Code::Internal
+        }
         _ => Code::FailedPrecondition,
     }
 }
 
+/// The shared reason for the entra crate's typed one (exhaustive: a new entra reason must be
+/// given its wire spelling here).
+pub fn reason(reason: EntraReason) -> Reason {
+    match reason {
+        EntraReason::ConsentRequired => Reason::ConsentRequired,
+        EntraReason::FicMismatch => Reason::FicMismatch,
+        EntraReason::AssertionRejected => Reason::AssertionRejected,
+        EntraReason::ClockSkew => Reason::ClockSkew,
+        EntraReason::InvalidClient => Reason::InvalidClient,
+        EntraReason::InvalidScope => Reason::InvalidScope,
+        EntraReason::InvalidGrant => Reason::InvalidGrant,
+        EntraReason::InvalidRequest => Reason::InvalidRequest,
+        EntraReason::UnknownApplication => Reason::UnknownApplication,
+        EntraReason::TenantNotFound => Reason::TenantNotFound,
+        EntraReason::ResourceNotFound => Reason::ResourceNotFound,
+        EntraReason::InteractionRequired => Reason::InteractionRequired,
+        EntraReason::Throttled => Reason::Throttled,
+        EntraReason::UpstreamUnavailable => Reason::UpstreamUnavailable,
+        EntraReason::Timeout => Reason::Timeout,
+        EntraReason::Network => Reason::Network,
+        EntraReason::InvalidResponse => Reason::InvalidResponse,
+        EntraReason::ClaimsMismatch => Reason::ClaimsMismatch,
+        EntraReason::Credential => Reason::Credential,
+        EntraReason::Other => Reason::Other,
+    }
+}
+
 /// Maps an upstream failure to a status carrying its details.
-pub fn from_entra(err: &EntraError) -> Status {
+fn from_entra(err: &EntraError) -> Status {
     let detail = ErrorDetail {
-        reason: err.reason.as_str().to_owned(),
+        reason: reason(err.reason).as_str().to_owned(),
         hop: err.hop.as_str().to_owned(),
         upstream_status: err.status.map(u32::from).unwrap_or(0),
         aadsts: err.aadsts_code().unwrap_or_default(),
@@ -50,6 +115,21 @@ pub fn from_entra(err: &EntraError) -> Status {
         retryable: err.is_transient(),
     };
     with_detail(code_for(err), err.to_string(), detail)
+}
+
+/// The `result` label of a status code in the mint counter (a closed set).
+pub fn code_label(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "ok",
+        Code::InvalidArgument => "invalid_argument",
+        Code::NotFound => "not_found",
+        Code::PermissionDenied => "permission_denied",
+        Code::FailedPrecondition => "failed_precondition",
+        Code::Unauthenticated => "unauthenticated",
+        Code::Unavailable => "unavailable",
+        Code::Internal => "internal",
+        _ => "other",
+    }
 }
 
 fn retry_after_seconds(err: &EntraError) -> u32 {
@@ -75,7 +155,7 @@ mod tests {
         let mut err = EntraError::new(
             Hop::AgentIdentity,
             ErrorClass::Transient,
-            Reason::Throttled,
+            EntraReason::Throttled,
             "throttled",
         );
         err.status = Some(429);
@@ -95,7 +175,7 @@ mod tests {
         let mut err = EntraError::new(
             Hop::Blueprint,
             ErrorClass::Permanent,
-            Reason::FicMismatch,
+            EntraReason::FicMismatch,
             "no federated identity credential matches",
         );
         err.status = Some(400);
@@ -115,9 +195,95 @@ mod tests {
         let err = EntraError::new(
             Hop::App,
             ErrorClass::Permanent,
-            Reason::ClaimsMismatch,
+            EntraReason::ClaimsMismatch,
             "appid mismatch",
         );
         assert_eq!(from_entra(&err).code(), Code::Internal);
+    }
+
+    #[test]
+    fn entra_reasons_keep_their_spelling_on_the_wire() {
+        use EntraReason as E;
+        for r in [
+            E::ConsentRequired,
+            E::FicMismatch,
+            E::AssertionRejected,
+            E::ClockSkew,
+            E::InvalidClient,
+            E::InvalidScope,
+            E::InvalidGrant,
+            E::InvalidRequest,
+            E::UnknownApplication,
+            E::TenantNotFound,
+            E::ResourceNotFound,
+            E::InteractionRequired,
+            E::Throttled,
+            E::UpstreamUnavailable,
+            E::Timeout,
+            E::Network,
+            E::InvalidResponse,
+            E::ClaimsMismatch,
+            E::Credential,
+            E::Other,
+        ] {
+            assert_eq!(reason(r).as_str(), r.as_str());
+        }
+    }
+
+    #[test]
+    fn refusals_map_to_their_codes_and_reasons() {
+        for (refusal, code, wire) in [
+            (
+                Refusal::Unauthenticated(crate::auth::AuthError::Missing),
+                Code::Unauthenticated,
+                "UNAUTHENTICATED",
+            ),
+            (
+                Refusal::InvalidProvider,
+                Code::InvalidArgument,
+                "INVALID_PROVIDER",
+            ),
+            (
+                Refusal::UnknownProvider("p".into()),
+                Code::NotFound,
+                "UNKNOWN_PROVIDER",
+            ),
+            (
+                Refusal::NotAttached {
+                    provider: "p".into(),
+                    sandbox: "s".into(),
+                },
+                Code::PermissionDenied,
+                "NOT_ATTACHED",
+            ),
+            (Refusal::InvalidKind, Code::InvalidArgument, "INVALID_KIND"),
+            (
+                Refusal::NoAgentUser("p".into()),
+                Code::FailedPrecondition,
+                "NO_AGENT_USER",
+            ),
+            (
+                Refusal::Scopes(PolicyError::NotAllowed("x".into())),
+                Code::PermissionDenied,
+                "SCOPE_NOT_ALLOWED",
+            ),
+            (
+                Refusal::Scopes(PolicyError::ExchangeScope(
+                    "api://AzureADTokenExchange/.default".into(),
+                )),
+                Code::PermissionDenied,
+                "SCOPE_NOT_ALLOWED",
+            ),
+            (
+                Refusal::Scopes(PolicyError::NoDefault),
+                Code::InvalidArgument,
+                "INVALID_SCOPE",
+            ),
+        ] {
+            let status = MintFailure::from(refusal.clone()).to_status();
+            assert_eq!(status.code(), code, "{refusal:?}");
+            assert_eq!(status.message(), refusal.to_string());
+            assert_eq!(detail(&status).reason, wire);
+        }
     }
 }

@@ -1,13 +1,17 @@
-//! Generated types for the agentmint gRPC contract (`proto/agentmint/v1/mint.proto`). Nothing else
-//! lives here: servers and clients are in `agentmint-gateway` and `agentmint-sandbox`.
-
-#![allow(clippy::all, clippy::pedantic)]
+//! The agentmint gRPC contract (`proto/agentmint/v1/mint.proto`): the generated types, plus the
+//! two vocabularies both ends of the wire must spell alike, the [`reason`]s of a refusal and the
+//! label of a [`TokenKind`]. Servers and clients are in `agentmint-gateway` and `agentmint-sandbox`.
 
 /// `agentmint.v1`: the `TokenBroker` service and its messages.
+#[allow(clippy::all, clippy::pedantic)]
 pub mod v1 {
     tonic::include_proto!("agentmint.v1");
 }
 
+mod kind;
+pub mod reason;
+
+pub use reason::Reason;
 pub use v1::{
     ErrorDetail, MintTokenRequest, MintTokenResponse, TokenKind,
     token_broker_client::TokenBrokerClient,

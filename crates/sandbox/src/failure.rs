@@ -24,7 +24,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use agentmint_proto::ErrorDetail;
+use agentmint_proto::{ErrorDetail, Reason};
 use http::StatusCode;
 use tonic::Code;
 
@@ -156,17 +156,19 @@ impl From<BadRequest> for Failure {
 /// What a gateway reason means to the agent's developer, from a closed list: the gateway's own
 /// message text is never relayed.
 fn explain(reason: &str) -> Option<&'static str> {
-    Some(match reason {
-        "NO_AGENT_USER" => "the provider names no agent user, so it mints app-only tokens only",
-        "NOT_ATTACHED" => "the provider is not attached to this sandbox",
-        "SCOPE_NOT_ALLOWED" => "the scope is not among the provider's allowed scopes for this kind",
-        "UNKNOWN_PROVIDER" => "no provider of that name is configured",
-        "CONSENT_REQUIRED" => "admin consent for the scope is missing in the tenant",
-        "FIC_MISMATCH" => "no federated identity credential matches the presented assertion",
-        "ASSERTION_REJECTED" => "Entra rejected the client assertion",
-        "CLOCK_SKEW" => "the client assertion was outside its time window (check clocks)",
-        "CLAIMS_MISMATCH" => "the minted token's claims were not those asked for",
-        "THROTTLED" => "Entra is throttling requests",
+    Some(match Reason::parse(reason)? {
+        Reason::NoAgentUser => "the provider names no agent user, so it mints app-only tokens only",
+        Reason::NotAttached => "the provider is not attached to this sandbox",
+        Reason::ScopeNotAllowed => {
+            "the scope is not among the provider's allowed scopes for this kind"
+        }
+        Reason::UnknownProvider => "no provider of that name is configured",
+        Reason::ConsentRequired => "admin consent for the scope is missing in the tenant",
+        Reason::FicMismatch => "no federated identity credential matches the presented assertion",
+        Reason::AssertionRejected => "Entra rejected the client assertion",
+        Reason::ClockSkew => "the client assertion was outside its time window (check clocks)",
+        Reason::ClaimsMismatch => "the minted token's claims were not those asked for",
+        Reason::Throttled => "Entra is throttling requests",
         _ => return None,
     })
 }
@@ -332,7 +334,7 @@ mod tests {
     #[test]
     fn well_formed_detail_fields_are_kept_and_described() {
         let detail = ErrorDetail {
-            reason: "FIC_MISMATCH".into(),
+            reason: Reason::FicMismatch.as_str().into(),
             hop: "blueprint".into(),
             aadsts: "AADSTS70021".into(),
             correlation_id: "0b5e-42".into(),

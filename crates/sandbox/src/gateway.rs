@@ -155,9 +155,8 @@ fn classify(status: &tonic::Status) -> GatewayError {
     }
 }
 
-/// Only plain `http://host:port`: this build has no TLS client, so an `https` gateway would fail
-/// on every request instead of at start-up.
-/// Checks the gateway URL; true when it is `https://`.
+/// Checks the gateway URL at start-up (not on the first request): only `http(s)://host:port`.
+/// Returns true when it is `https://`, which [`GatewayTls`] then secures.
 pub(crate) fn check_url(url: &str) -> Result<bool, SandboxError> {
     let bad = |why| SandboxError::GatewayUrl {
         url: url.to_owned(),
@@ -181,6 +180,7 @@ pub(crate) fn check_url(url: &str) -> Result<bool, SandboxError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use agentmint_proto::Reason;
 
     #[test]
     fn gateway_urls_must_be_http_or_https_host_port() {
@@ -201,7 +201,7 @@ mod tests {
     #[test]
     fn statuses_with_detail_are_refusals() {
         let detail = ErrorDetail {
-            reason: "NOT_ATTACHED".into(),
+            reason: Reason::NotAttached.as_str().into(),
             ..ErrorDetail::default()
         };
         let status = tonic::Status::with_details(
@@ -212,7 +212,7 @@ mod tests {
         match classify(&status) {
             GatewayError::Refused { code, detail } => {
                 assert_eq!(code, Code::PermissionDenied);
-                assert_eq!(detail.reason, "NOT_ATTACHED");
+                assert_eq!(detail.reason, Reason::NotAttached.as_str());
             }
             other => panic!("{other:?}"),
         }

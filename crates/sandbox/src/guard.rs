@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use http::{HeaderMap, Method, StatusCode, Uri};
 
 use crate::failure::Failure;
-use crate::random::secret_eq;
+use crate::secret::secret_eq;
 
 /// Longest request target (path and query).
 pub(crate) const MAX_TARGET_LEN: usize = 4096 + 1024;

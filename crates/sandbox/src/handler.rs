@@ -146,7 +146,7 @@ where
         Route::Token { provider, kind } => {
             log.endpoint = "token";
             log.provider = Some(provider.to_owned());
-            log.kind = Some(kind_label(kind));
+            log.kind = Some(kind.label());
             let result = token(app, &parts, body, provider, kind, deadline, log).await;
             (Style::Token, result)
         }
@@ -203,7 +203,7 @@ async fn managed_identity(
         return Err(Failure::not_found());
     };
     log.provider = Some(provider.clone());
-    log.kind = Some(kind_label(*kind));
+    log.kind = Some(kind.label());
     if parts.method != Method::GET {
         return Err(Failure::method_not_allowed("GET"));
     }
@@ -316,13 +316,6 @@ where
         }
         Ok(Err(_)) => Err(BadRequest::BodyUnreadable.into()),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
-    }
-}
-
-fn kind_label(kind: TokenKind) -> &'static str {
-    match kind {
-        TokenKind::UserPrincipal => "user_principal",
-        _ => "app_only",
     }
 }
 

@@ -40,6 +40,7 @@ mod random;
 mod reply;
 mod resolver;
 mod route;
+mod secret;
 mod server;
 mod tls;
 mod urls;

@@ -3,8 +3,6 @@
 //! Secrets are lower-case hex: 256 bits, and immune to clients that lower-case URLs (MSAL's URL
 //! canonicalisation does), so a case change can never make a valid URL invalid or vice versa.
 
-use subtle::ConstantTimeEq;
-
 /// 32 random bytes as 64 lower-case hex characters.
 pub(crate) fn secret_hex() -> String {
     hex(&rand::random::<[u8; 32]>())
@@ -24,11 +22,6 @@ pub(crate) fn correlation_id() -> String {
         &h[16..20],
         &h[20..32]
     )
-}
-
-/// Compares a caller-supplied value with a secret without an early exit on the first difference.
-pub(crate) fn secret_eq(given: &[u8], secret: &[u8]) -> bool {
-    given.ct_eq(secret).into()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -61,12 +54,5 @@ mod tests {
         let id = correlation_id();
         assert_eq!(id.len(), 36);
         assert_eq!(&id[14..15], "4");
-    }
-
-    #[test]
-    fn secret_eq_needs_equal_bytes_and_length() {
-        assert!(secret_eq(b"abc", b"abc"));
-        assert!(!secret_eq(b"abd", b"abc"));
-        assert!(!secret_eq(b"ab", b"abc"));
     }
 }

@@ -12,7 +12,7 @@
 
 use agentmint_proto::TokenKind;
 
-use crate::random::secret_eq;
+use crate::secret::secret_eq;
 
 const PROVIDERS: &str = "providers";
 const APP_TOKEN: &str = "token";

@@ -4,9 +4,11 @@
 //! - [`pki`]: RSA keys, self-signed certificates and a small CA (server and client certificates).
 //! - [`jwt`]: unsigned JWTs with chosen claims, for code that reads but does not verify tokens.
 //! - [`credential`]: random sandbox credentials and their SHA-256 hex, as the config takes them.
+//! - [`entra`]: Entra's wire constants (assertion type, exchange scope and audience, Graph).
 
 #![forbid(unsafe_code)]
 
 pub mod credential;
+pub mod entra;
 pub mod jwt;
 pub mod pki;

@@ -126,3 +126,22 @@ impl Default for TestCa {
         Self::new()
     }
 }
+
+/// A self-signed certificate PEM for `key`, valid from a day before `not_after` minus a year until
+/// exactly `not_after`: for tests that compare against a known expiry.
+pub fn self_signed_until(key: &KeyPair, not_after: OffsetDateTime) -> String {
+    let mut params = CertificateParams::new(vec!["blueprint.test".to_owned()]).unwrap();
+    params.not_before = OffsetDateTime::now_utc().min(not_after) - Duration::days(366);
+    params.not_after = not_after;
+    params.self_signed(key).unwrap().pem()
+}
+
+/// The DER of the first certificate in `cert_pem`.
+pub fn certificate_der(cert_pem: &str) -> Vec<u8> {
+    pem::parse_many(cert_pem)
+        .expect("PEM")
+        .into_iter()
+        .find(|b| b.tag() == "CERTIFICATE")
+        .expect("a CERTIFICATE block")
+        .into_contents()
+}

@@ -28,7 +28,6 @@ pub async fn run(plan: &Plan, findings: &mut Findings) -> Result<(), BenchError>
             token_lifetime: lifetime,
             ..Knobs::default()
         },
-        cache: policy.clone(),
         ..StackOptions::default()
     })
     .await?;

@@ -12,7 +12,7 @@ use crate::generator;
 use crate::grpc_client::{GrpcCounters, GrpcProbe, GrpcTarget};
 use crate::plan::Plan;
 use crate::report::{Row, Unit};
-use crate::scenarios::{Findings, HotBars, kind_label};
+use crate::scenarios::{Findings, HotBars};
 use crate::stack::{APP_SCOPE, Stack, StackOptions, USER_SCOPE};
 
 pub const NAME: &str = "2 hot path (gRPC)";
@@ -58,7 +58,7 @@ async fn measure(stack: &Stack, plan: &Plan, findings: &mut Findings) -> Result<
                 || GrpcProbe::connect(&target, counters.clone()),
             )
             .await?;
-            let label = format!("{} c={concurrency}", kind_label(kind));
+            let label = format!("{} c={concurrency}", kind.label());
             findings.hot_rows(NAME, &label, &measured, &floor_result, BARS);
         }
         upstream_while_hot += stack.upstream_total() - upstream_before;

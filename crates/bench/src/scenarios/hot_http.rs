@@ -11,7 +11,7 @@ use crate::generator;
 use crate::http_client::{HttpProbe, HttpTarget};
 use crate::plan::Plan;
 use crate::report::{Row, Unit};
-use crate::scenarios::{Findings, HotBars, kind_label};
+use crate::scenarios::{Findings, HotBars};
 use crate::stack::{APP_SCOPE, Stack, StackOptions, USER_SCOPE};
 
 pub const NAME: &str = "1 hot path (sandbox HTTP)";
@@ -60,7 +60,7 @@ async fn measure(stack: &Stack, plan: &Plan, findings: &mut Findings) -> Result<
             )
             .await?;
             requests += measured.latency.len();
-            let label = format!("{} c={concurrency}", kind_label(kind));
+            let label = format!("{} c={concurrency}", kind.label());
             findings.hot_rows(NAME, &label, &measured, &floor_result, BARS);
         }
         upstream_while_hot += stack.upstream_total() - upstream_before;

@@ -48,11 +48,10 @@ pub async fn run(
 ) -> Result<(), BenchError> {
     let keys = plan.memory_keys;
     let sets = key_sets(keys)?;
-    let mut cache = CachePolicy::default();
-    cache.max_entries = cache.max_entries.max(keys * 2);
+    let max_entries = CachePolicy::default().max_entries.max(keys * 2);
     let rss_before_stack = rss_bytes().ok_or_else(no_rss)?;
     let stack = Stack::start(StackOptions {
-        cache,
+        cache_max_entries: Some(max_entries),
         extra_user_scopes: sets.scopes,
         ..StackOptions::default()
     })

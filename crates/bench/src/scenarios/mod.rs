@@ -10,8 +10,6 @@ pub mod stampede;
 pub mod steady;
 pub mod throttled;
 
-use agentmint_proto::TokenKind;
-
 use crate::generator::LoadResult;
 use crate::report::{LoadRecord, Outcome, Row, Unit};
 
@@ -131,15 +129,6 @@ impl Findings {
                 ));
             }
         }
-    }
-}
-
-/// The short name of a token kind in figure labels.
-pub fn kind_label(kind: TokenKind) -> &'static str {
-    match kind {
-        TokenKind::AppOnly => "app",
-        TokenKind::UserPrincipal => "user",
-        TokenKind::Unspecified => "unspecified",
     }
 }
 

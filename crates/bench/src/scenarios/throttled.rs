@@ -6,7 +6,6 @@
 //! should stay near the unthrottled refresh rate (backoff, not retry storms), and callers should
 //! keep being served from cache while a still-valid token exists.
 
-use agentmint_cache::CachePolicy;
 use agentmint_emulator::Knobs;
 
 use crate::error::BenchError;
@@ -29,7 +28,6 @@ pub async fn run(plan: &Plan, findings: &mut Findings) -> Result<(), BenchError>
             retry_after_secs: RETRY_AFTER_SECS,
             ..Knobs::default()
         },
-        cache: CachePolicy::default(),
         ..StackOptions::default()
     })
     .await?;

@@ -1,10 +1,11 @@
-//! Statistics, the observer, invalidation, shutdown and drop.
+//! Statistics (background refresh failures and evictions included), invalidation, shutdown and
+//! drop.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use agentmint_cache::{CacheObserver, CachePolicy, Clock, Eviction, HopStats};
-use agentmint_entra::{EntraError, Hop, HopCache, HopKey};
+use agentmint_cache::{CachePolicy, Clock, HopStats};
+use agentmint_entra::{Hop, HopCache};
 use futures::future::join_all;
 
 use crate::support::*;
@@ -50,54 +51,33 @@ async fn statistics_are_counted_per_hop() {
     assert_eq!(stats.total().entries, 2);
 }
 
-#[derive(Default)]
-struct Recorder {
-    failures: Mutex<Vec<(Hop, EntraError, Option<Instant>)>>,
-    evictions: Mutex<Vec<(Hop, Eviction)>>,
-}
-
-impl CacheObserver for Recorder {
-    fn on_refresh_failed(&self, key: &HopKey, error: &EntraError, until: Option<Instant>) {
-        self.failures
-            .lock()
-            .unwrap()
-            .push((key.hop(), error.clone(), until));
-    }
-
-    fn on_evicted(&self, key: &HopKey, cause: Eviction) {
-        self.evictions.lock().unwrap().push((key.hop(), cause));
-    }
-}
-
 #[tokio::test]
-async fn the_observer_hears_refresh_failures_and_evictions() {
+async fn background_refresh_failures_and_evictions_are_counted() {
     let h = Harness::new(CachePolicy {
         jitter: 0.0,
         idle_timeout: 3 * HOUR,
         ..CachePolicy::default()
     });
-    let recorder = Arc::new(Recorder::default());
-    h.caches.set_observer(recorder.clone());
     let upstream = Upstream::new(&h);
     let key = agent_key(1);
+    let hop = |h: &Harness| *h.caches.stats().hop(Hop::AgentIdentity);
     h.get(&key, &upstream).await.unwrap();
 
     upstream.fail_with(Some(transient()));
     h.advance_to(45 * MIN).await;
-    let first = recorder.failures.lock().unwrap()[0].clone();
-    assert_eq!(
-        first,
-        (Hop::AgentIdentity, transient(), Some(h.start + 55 * MIN))
-    );
+    assert_eq!(hop(&h).refreshes_failed, 1);
+    assert_eq!(hop(&h).evictions, 0);
+    // The transient failure keeps the current token served until its margin (55 minutes).
+    h.advance_to(55 * MIN - SEC).await;
+    assert!(h.get(&key, &upstream).await.unwrap().cache_hit);
 
     upstream.fail_with(Some(permanent()));
     h.advance(MIN).await;
-    let last = recorder.failures.lock().unwrap().last().cloned().unwrap();
-    assert_eq!(last, (Hop::AgentIdentity, permanent(), None));
-    assert_eq!(
-        *recorder.evictions.lock().unwrap(),
-        [(Hop::AgentIdentity, Eviction::Failed)]
-    );
+    let after = hop(&h);
+    assert_eq!(after.refreshes_failed, 2, "{after:?}");
+    // The permanent failure evicts the key: nothing is served any more.
+    assert_eq!(after.evictions, 1);
+    assert_eq!(after.entries, 0);
 }
 
 #[tokio::test]

@@ -74,7 +74,8 @@ async fn a_wall_clock_jump_changes_nothing() {
     upstream.release(1);
     h.get(&key, &upstream).await.unwrap();
 
-    h.clock.set_unix(ManualClock::START_UNIX + 30 * 86_400);
+    h.clock
+        .set_wall(unix(ManualClock::START_UNIX + 30 * 86_400));
     let after_forward = h.get(&key, &upstream).await.unwrap();
     assert!(after_forward.cache_hit);
     assert_eq!(
@@ -82,7 +83,8 @@ async fn a_wall_clock_jump_changes_nothing() {
         ManualClock::START_UNIX + 3600
     );
 
-    h.clock.set_unix(ManualClock::START_UNIX - 30 * 86_400);
+    h.clock
+        .set_wall(unix(ManualClock::START_UNIX - 30 * 86_400));
     h.advance_to(45 * MIN).await;
     h.advance_to(55 * MIN - SEC).await;
     assert!(h.get(&key, &upstream).await.unwrap().cache_hit);
@@ -112,7 +114,7 @@ async fn a_token_with_no_lifetime_is_never_cached() {
 async fn a_token_received_after_a_wall_clock_jump_reports_expiry_from_the_new_wall_time() {
     let h = Harness::new(CachePolicy::default());
     let upstream = Upstream::new(&h);
-    h.clock.set_unix(2_000_000_000);
+    h.clock.set_wall(unix(2_000_000_000));
     let minted = h.get(&agent_key(1), &upstream).await.unwrap();
     assert_eq!(minted.expires_at_unix, 2_000_000_000 + 3600);
 }

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use agentmint_cache::{CachePolicy, Clock, HopCaches, ManualClock};
 use agentmint_entra::{
@@ -14,6 +14,11 @@ use tokio::sync::Semaphore;
 pub const SEC: Duration = Duration::from_secs(1);
 pub const MIN: Duration = Duration::from_secs(60);
 pub const HOUR: Duration = Duration::from_secs(3600);
+
+/// The wall-clock time `secs` Unix seconds, for [`ManualClock::set_wall`].
+pub fn unix(secs: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs.unsigned_abs())
+}
 
 /// Lets every task woken so far run to its next wait (the tests run on a current-thread runtime).
 pub async fn settle() {

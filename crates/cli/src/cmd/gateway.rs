@@ -3,11 +3,8 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use agentmint_cache::{CachePolicy, SystemClock};
-use agentmint_entra::ClientOptions;
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
@@ -43,40 +40,31 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }
-    let cfg = loaded.config;
-    let settings = &cfg.gateway;
-    let mut client = ClientOptions::default();
-    if let Some(ca) = &settings.ca_file {
-        let pem = std::fs::read(ca).with_context(|| format!("reading ca_file {}", ca.display()))?;
-        client.extra_root_certificates_pem.push(pem);
-    }
-    let cache = cache_policy(settings);
-    let options = agentmint_gateway::GatewayOptions {
-        clock: Arc::new(SystemClock),
-        cache,
-        client,
-        config_path: Some(args.config.clone()),
-        env: Box::new(|name| std::env::var(name).ok()),
-    };
-    let state = agentmint_gateway::build(&cfg, options)?;
-
-    let grpc_addr = args.listen.unwrap_or(settings.listen);
-    let admin_addr = args.admin_listen.unwrap_or(settings.admin_listen);
-    let grpc = TcpListener::bind(grpc_addr)
+    let gateway = agentmint_gateway::Gateway::from_config(
+        &loaded,
+        agentmint_gateway::Overrides {
+            reload_from: Some(args.config.clone()),
+            listen: args.listen,
+            admin_listen: args.admin_listen,
+            ..Default::default()
+        },
+    )?;
+    let grpc = TcpListener::bind(gateway.listen)
         .await
-        .with_context(|| format!("binding gRPC to {grpc_addr}"))?;
-    let admin = TcpListener::bind(admin_addr)
+        .with_context(|| format!("binding gRPC to {}", gateway.listen))?;
+    let admin = TcpListener::bind(gateway.admin_listen)
         .await
-        .with_context(|| format!("binding admin to {admin_addr}"))?;
+        .with_context(|| format!("binding admin to {}", gateway.admin_listen))?;
     let ready = serde_json::json!({
         "event": "ready",
-        "grpc": format!("{}://{}", if settings.tls.is_some() { "https" } else { "http" }, grpc.local_addr()?),
+        "grpc": format!("{}://{}", gateway.scheme(), grpc.local_addr()?),
         "admin": format!("http://{}", admin.local_addr()?),
-        "providers": cfg.providers.len(),
-        "sandboxes": cfg.sandboxes.len(),
+        "providers": loaded.config.providers.len(),
+        "sandboxes": loaded.config.sandboxes.len(),
     });
     println!("{ready}");
     info!(grpc = %grpc.local_addr()?, admin = %admin.local_addr()?, "gateway ready");
+    let state = gateway.state;
 
     if args.reload_poll_seconds > 0 {
         agentmint_gateway::spawn_reload_watcher(
@@ -98,19 +86,4 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
     agentmint_gateway::serve(state, grpc, Some(admin), signals::terminate()).await?;
     info!("gateway stopped");
     Ok(0)
-}
-
-/// The cache policy from `[gateway.cache]`, defaults elsewhere.
-pub fn cache_policy(settings: &agentmint_config::GatewaySettings) -> CachePolicy {
-    let mut policy = CachePolicy::default();
-    if let Some(secs) = settings.cache.safety_margin_seconds {
-        policy.safety_margin = Duration::from_secs(secs);
-    }
-    if let Some(n) = settings.cache.max_entries {
-        policy.max_entries = n;
-    }
-    if let Some(secs) = settings.cache.idle_timeout_seconds {
-        policy.idle_timeout = Duration::from_secs(secs);
-    }
-    policy
 }

@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use super::{Ctx, certs};
-use crate::pki::KeyKind;
 use crate::reader::{At, Table};
 use crate::schema::{CredentialSpec, SigningAlgorithm};
+use agentmint_base::pem::KeyKind;
 
 pub(super) fn read(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<CredentialSpec> {
     let key_at = t.required_string(
@@ -73,8 +73,8 @@ fn check_key_and_certificate(
     let key_blocks = certs::pem_blocks(ctx, "key_file", key_at, key_file)?;
     ctx.warn_if_world_readable("key_file", key_at, key_file);
     let key = match certs::private_key(ctx, "key_file", key_at, key_file, &key_blocks) {
-        Some(KeyKind::Rsa { modulus }) => Some(modulus),
-        Some(KeyKind::NotRsa) => {
+        Some(key) if matches!(key.kind, KeyKind::Rsa { .. }) => Some(key),
+        Some(_) => {
             ctx.report
                 .error(
                     key_at.span(),
@@ -105,7 +105,7 @@ fn check_key_and_certificate(
     let leaf = certificates.first()?;
     let leaf_ok = certs::check_validity(ctx, cert_key, cert_at, certificate_file, leaf);
     let key = key?;
-    if leaf.rsa_modulus.as_deref() != Some(key.as_slice()) {
+    if !key.belongs_to(leaf) {
         ctx.report
             .error(
                 cert_at.span(),

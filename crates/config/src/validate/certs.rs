@@ -8,8 +8,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::Ctx;
-use crate::pki::{self, CertificateInfo, KeyError, KeyKind};
 use crate::reader::At;
+use agentmint_base::pem::{CertificateError, CertificateInfo, KeyError, PemFile, PrivateKey};
 
 /// How far ahead an expiry is warned about.
 pub(crate) const EXPIRY_WARNING: Duration = Duration::from_secs(7 * 24 * 60 * 60);
@@ -20,9 +20,9 @@ pub(super) fn pem_blocks(
     key: &str,
     at: At<&str>,
     path: &Path,
-) -> Option<Vec<pem::Pem>> {
+) -> Option<PemFile> {
     let bytes = ctx.read(key, at, path)?;
-    let blocks = pki::blocks(&bytes);
+    let blocks = PemFile::parse(&bytes);
     if blocks.is_none() {
         ctx.report
             .error(at.span(), format!("`{key}` {} is not a PEM file", path.display()))
@@ -37,16 +37,16 @@ pub(super) fn certificates(
     key: &str,
     at: At<&str>,
     path: &Path,
-    blocks: &[pem::Pem],
+    blocks: &PemFile,
     missing_hint: &str,
 ) -> Option<Vec<CertificateInfo>> {
-    match pki::certificates(blocks) {
+    match blocks.certificates() {
         Ok(certs) => Some(certs),
         Err(err) => {
             let finding = ctx
                 .report
                 .error(at.span(), format!("`{key}` {} {err}", path.display()));
-            if err == pki::CertificateError::NoCertificate {
+            if err == CertificateError::NoCertificate {
                 finding.hint(missing_hint.to_owned());
             }
             None
@@ -135,9 +135,9 @@ pub(super) fn private_key(
     key: &str,
     at: At<&str>,
     path: &Path,
-    blocks: &[pem::Pem],
-) -> Option<KeyKind> {
-    match pki::private_key(blocks) {
+    blocks: &PemFile,
+) -> Option<PrivateKey> {
+    match blocks.private_key() {
         Ok(kind) => Some(kind),
         Err(err) => {
             let hint = match err {

@@ -8,7 +8,6 @@ mod certificate;
 mod certs;
 mod credential;
 mod endpoints;
-mod exchange;
 mod gateway;
 mod ids;
 mod provider;

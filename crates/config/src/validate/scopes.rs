@@ -140,7 +140,7 @@ fn check_scope(key: &str, scope: At<&str>, app_only: bool, ctx: &mut Ctx<'_>) ->
             "is longer than 512 bytes",
             "check for a pasted token or URL",
         ))
-    } else if super::exchange::is_exchange_scope(text) {
+    } else if agentmint_base::exchange::is_exchange_scope(text) {
         Some((
             "is Entra's token-exchange scope, which agentmint never hands to a caller",
             "an exchange token (T1/T2) only mints further tokens: whoever holds one can impersonate the agent; remove it (the gateway requests it itself, inside the chain)",

@@ -6,8 +6,8 @@ use agentmint_config::{CredentialSpec, ManagedIdentityId, SigningAlgorithm};
 use sha2::{Digest, Sha256};
 use time::Duration;
 
-use crate::support::pki::*;
 use crate::support::*;
+use agentmint_testkit::pki::*;
 
 /// The credential body starts at line 9 of `agent_provider`.
 const CREDENTIAL_LINE: usize = 9;
@@ -24,17 +24,17 @@ const CERTIFICATE: &str =
 
 #[test]
 fn a_certificate_credential_resolves_paths_against_the_config_directory() {
-    let cert = valid_certificate(rsa_key());
+    let cert = valid_self_signed(rsa_key());
     let fx = certificate_fixture(&cert);
     let loaded = fx.parse(&agent_provider(CERTIFICATE)).unwrap();
-    let der = pem::parse(&cert).unwrap();
+    let der = certificate_der(&cert);
     assert_eq!(
         loaded.config.providers[0].credential,
         CredentialSpec::Certificate {
             key_file: fx.path("keys/bp.key"),
             certificate_file: fx.path("keys/bp.crt"),
             algorithm: SigningAlgorithm::Ps256,
-            certificate_sha256: Some(Sha256::digest(der.contents()).into()),
+            certificate_sha256: Some(Sha256::digest(&der).into()),
         }
     );
     assert!(loaded.warnings.is_empty(), "{}", render(&loaded.warnings));
@@ -47,7 +47,7 @@ fn a_combined_key_and_certificate_file_is_accepted_certificate_first() {
         "bp.pem",
         format!(
             "{}{}",
-            valid_certificate(rsa_key()),
+            valid_self_signed(rsa_key()),
             rsa_key().serialize_pem()
         ),
     );
@@ -96,7 +96,7 @@ fn a_missing_key_file_is_reported_with_its_resolved_path() {
 
 #[test]
 fn a_key_file_without_a_private_key_is_refused() {
-    let cert = valid_certificate(rsa_key());
+    let cert = valid_self_signed(rsa_key());
     let fx = Fixture::new();
     fx.write("only-cert.pem", &cert);
     let errs = fx.errors(&agent_provider(
@@ -142,7 +142,7 @@ fn a_key_without_its_certificate_says_where_to_put_it() {
 
 #[test]
 fn a_certificate_of_another_key_is_refused() {
-    let fx = certificate_fixture(&valid_certificate(other_rsa_key()));
+    let fx = certificate_fixture(&valid_self_signed(other_rsa_key()));
     let errs = fx.errors(&agent_provider(CERTIFICATE));
     assert_eq!(errs.len(), 1, "{}", render(&errs));
     assert_eq!(errs[0].line, CREDENTIAL_LINE + 2);
@@ -158,7 +158,7 @@ fn a_non_rsa_key_is_refused() {
     let ec = rcgen::KeyPair::generate().unwrap();
     let fx = Fixture::new();
     fx.write("keys/bp.key", ec.serialize_pem());
-    fx.write("keys/bp.crt", valid_certificate(&ec));
+    fx.write("keys/bp.crt", valid_self_signed(&ec));
     let errs = fx.errors(&agent_provider(CERTIFICATE));
     assert_eq!(errs.len(), 1, "{}", render(&errs));
     assert!(errs[0].message.contains("holds a key that is not RSA"));
@@ -184,7 +184,7 @@ fn an_encrypted_key_is_refused_with_the_fix() {
 
 #[test]
 fn an_expired_certificate_is_an_error() {
-    let fx = certificate_fixture(&certificate(
+    let fx = certificate_fixture(&self_signed(
         rsa_key(),
         Duration::days(-30),
         Duration::days(-1),
@@ -197,7 +197,7 @@ fn an_expired_certificate_is_an_error() {
 
 #[test]
 fn a_certificate_expiring_within_a_week_is_a_warning() {
-    let fx = certificate_fixture(&certificate(
+    let fx = certificate_fixture(&self_signed(
         rsa_key(),
         Duration::days(-30),
         Duration::days(3),
@@ -212,7 +212,7 @@ fn a_certificate_expiring_within_a_week_is_a_warning() {
 
 #[test]
 fn a_certificate_not_yet_valid_is_an_error() {
-    let fx = certificate_fixture(&certificate(
+    let fx = certificate_fixture(&self_signed(
         rsa_key(),
         Duration::days(2),
         Duration::days(300),
@@ -229,7 +229,7 @@ fn a_certificate_not_yet_valid_is_an_error() {
 #[cfg(unix)]
 fn a_world_readable_key_is_a_warning() {
     use std::os::unix::fs::PermissionsExt;
-    let fx = certificate_fixture(&valid_certificate(rsa_key()));
+    let fx = certificate_fixture(&valid_self_signed(rsa_key()));
     std::fs::set_permissions(
         fx.path("keys/bp.key"),
         std::fs::Permissions::from_mode(0o644),

@@ -6,8 +6,8 @@ use agentmint_config::{
     CacheSettings, DEFAULT_ADMIN_LISTEN, DEFAULT_AUTHORITY_HOST, DEFAULT_LISTEN,
 };
 
-use crate::support::pki::*;
 use crate::support::*;
+use agentmint_testkit::pki::*;
 
 const SECRET: &str = "type = \"client_secret\"\nsecret_file = \"s\"";
 
@@ -96,7 +96,7 @@ fn the_emulator_on_loopback_may_use_plain_http() {
 fn a_ca_file_must_hold_a_valid_certificate() {
     let fx = Fixture::new();
     fx.write("s", "secret");
-    fx.write("ca.pem", valid_certificate(rsa_key()));
+    fx.write("ca.pem", valid_self_signed(rsa_key()));
     assert!(
         fx.parse(&with_gateway("[gateway]\nca_file = \"ca.pem\""))
             .is_ok()
@@ -107,7 +107,7 @@ fn a_ca_file_must_hold_a_valid_certificate() {
     assert_eq!(errs[0].line, 2);
     fx.write(
         "old.pem",
-        certificate(
+        self_signed(
             rsa_key(),
             time::Duration::days(-9),
             time::Duration::days(-2),
@@ -120,9 +120,9 @@ fn a_ca_file_must_hold_a_valid_certificate() {
 #[test]
 fn a_tls_table_is_read_with_its_files_checked() {
     let f = Fixture::new();
-    f.write("tls/gw.crt", valid_certificate(rsa_key()));
+    f.write("tls/gw.crt", valid_self_signed(rsa_key()));
     f.write("tls/gw.key", rsa_key().serialize_pem());
-    f.write("tls/clients.pem", valid_certificate(other_rsa_key()));
+    f.write("tls/clients.pem", valid_self_signed(other_rsa_key()));
     f.write("s", "secret");
     let src = with_gateway(
         "[gateway.tls]\ncert_file = \"tls/gw.crt\"\nkey_file = \"tls/gw.key\"\nclient_ca_file = \"tls/clients.pem\"\n",
@@ -167,8 +167,8 @@ fn tls_mistakes_are_all_reported_at_their_lines() {
 #[test]
 fn a_tls_key_file_without_a_key_is_an_error() {
     let f = Fixture::new();
-    f.write("gw.crt", valid_certificate(rsa_key()));
-    f.write("gw.key", valid_certificate(rsa_key()));
+    f.write("gw.crt", valid_self_signed(rsa_key()));
+    f.write("gw.key", valid_self_signed(rsa_key()));
     f.write("s", "secret");
     let src = with_gateway("[gateway.tls]\ncert_file = \"gw.crt\"\nkey_file = \"gw.key\"\n");
     one_error_in(&f, &src, 3, "holds no private key");

@@ -132,36 +132,3 @@ impl Fixture {
         }
     }
 }
-
-/// Key and certificate PEM pairs.
-pub mod pki {
-    use rcgen::{CertificateParams, KeyPair, PKCS_RSA_SHA256};
-    use std::sync::OnceLock;
-    use time::{Duration, OffsetDateTime};
-
-    /// One RSA key for the whole run (generating RSA keys is slow).
-    pub fn rsa_key() -> &'static KeyPair {
-        static KEY: OnceLock<KeyPair> = OnceLock::new();
-        KEY.get_or_init(|| KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap())
-    }
-
-    /// A second RSA key, for mismatches.
-    pub fn other_rsa_key() -> &'static KeyPair {
-        static KEY: OnceLock<KeyPair> = OnceLock::new();
-        KEY.get_or_init(|| KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap())
-    }
-
-    /// A self-signed certificate for `key`, valid from `from` to `until` (offsets from now).
-    pub fn certificate(key: &KeyPair, from: Duration, until: Duration) -> String {
-        let mut params = CertificateParams::new(vec!["blueprint.test".to_owned()]).unwrap();
-        let now = OffsetDateTime::now_utc();
-        params.not_before = now + from;
-        params.not_after = now + until;
-        params.self_signed(key).unwrap().pem()
-    }
-
-    /// A certificate valid for a year.
-    pub fn valid_certificate(key: &KeyPair) -> String {
-        certificate(key, Duration::days(-1), Duration::days(365))
-    }
-}

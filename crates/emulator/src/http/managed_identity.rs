@@ -4,10 +4,11 @@
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde_json::json;
+use axum::routing::{MethodRouter, get};
+use serde_json::{Value, json};
 
 use crate::clock::now_unix;
-use crate::managed_identity::{self, Selector};
+use crate::managed_identity::{self, MiToken, Selector};
 use crate::stats::Hop;
 
 use super::AppState;
@@ -74,111 +75,143 @@ fn parse<'a>(
     Ok((resource, selectors.pop().unwrap_or(Selector::Default)))
 }
 
-pub(crate) async fn imds(
-    State(state): State<AppState>,
-    Query(query): QueryPairs,
-    headers: HeaderMap,
-) -> Response {
-    let hop = Hop::ManagedIdentity;
-    let correlation = correlation_id(&headers);
-    let has_metadata = headers
-        .get("Metadata")
-        .and_then(|h| h.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    if !has_metadata {
-        state.emulator.record(hop, "invalid_request");
-        return imds_error(
-            400,
-            "invalid_request",
-            "Required metadata header not specified",
-        );
+/// Which managed-identity endpoint is being served: they differ in how the caller proves it is on
+/// the host, the names of the resource-id selector, the error shape and the success body, and
+/// share everything else.
+#[derive(Clone, Copy)]
+pub(crate) enum Endpoint {
+    Imds,
+    AppService,
+}
+
+impl Endpoint {
+    fn style(self) -> Style {
+        match self {
+            Endpoint::Imds => Style::Imds,
+            Endpoint::AppService => Style::AppService,
+        }
     }
-    let knobs = match faults::apply(&state, hop, Style::Imds, &correlation).await {
-        Ok(knobs) => knobs,
-        Err(response) => return response,
-    };
-    let (resource, selector) = match parse(&query, &["msi_res_id", "mi_res_id"]) {
-        Ok(parsed) => parsed,
-        Err(r) => {
-            state.emulator.record(hop, r.outcome);
-            return imds_error(r.status, r.outcome, &r.message);
+
+    /// The query names of the resource-id selector, in the order the endpoint documents them.
+    fn resource_id_names(self) -> &'static [&'static str] {
+        match self {
+            Endpoint::Imds => &["msi_res_id", "mi_res_id"],
+            Endpoint::AppService => &["mi_res_id", "msi_res_id"],
         }
-    };
-    match managed_identity::issue(&state.emulator, &knobs, resource, selector, now_unix()) {
-        Ok(t) => {
-            state.emulator.record(hop, "ok");
-            no_store_json(
-                200,
-                &json!({
-                    "access_token": t.access_token,
-                    "client_id": t.client_id,
-                    "expires_in": t.expires_in.to_string(),
-                    "expires_on": t.expires_on.to_string(),
-                    "ext_expires_in": t.expires_in.to_string(),
-                    "not_before": t.not_before.to_string(),
-                    "resource": t.resource,
-                    "token_type": "Bearer",
-                }),
-            )
+    }
+
+    /// IMDS wants `Metadata: true`; App Service wants the identity header it was given.
+    fn check_caller(self, headers: &HeaderMap, state: &AppState) -> Result<(), Rejected> {
+        match self {
+            Endpoint::Imds => {
+                let has_metadata = headers
+                    .get("Metadata")
+                    .and_then(|h| h.to_str().ok())
+                    .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+                if has_metadata {
+                    Ok(())
+                } else {
+                    Err(Rejected::bad_request(
+                        "Required metadata header not specified",
+                    ))
+                }
+            }
+            Endpoint::AppService => {
+                let presented = headers
+                    .get("X-IDENTITY-HEADER")
+                    .and_then(|h| h.to_str().ok());
+                match presented {
+                    None => Err(Rejected::bad_request("X-IDENTITY-HEADER is missing")),
+                    Some(value) if value != state.emulator.identity_header().expose() => {
+                        Err(Rejected {
+                            status: 401,
+                            outcome: "unauthorized",
+                            message: "X-IDENTITY-HEADER is invalid".to_string(),
+                        })
+                    }
+                    Some(_) => Ok(()),
+                }
+            }
         }
-        Err(e) => {
-            state.emulator.record(hop, e.code());
-            imds_error(e.status(), e.code(), &e.message())
+    }
+
+    /// The endpoint's own error shape.
+    fn error(self, rejected: &Rejected, correlation_id: &str) -> Response {
+        match self {
+            Endpoint::Imds => imds_error(rejected.status, rejected.outcome, &rejected.message),
+            Endpoint::AppService => {
+                app_service_error(rejected.status, &rejected.message, correlation_id)
+            }
+        }
+    }
+
+    /// The success body: IMDS sends every number as a string; App Service sends fewer fields.
+    fn body(self, t: &MiToken) -> Value {
+        match self {
+            Endpoint::Imds => json!({
+                "access_token": t.access_token,
+                "client_id": t.client_id,
+                "expires_in": t.expires_in.to_string(),
+                "expires_on": t.expires_on.to_string(),
+                "ext_expires_in": t.expires_in.to_string(),
+                "not_before": t.not_before.to_string(),
+                "resource": t.resource,
+                "token_type": "Bearer",
+            }),
+            Endpoint::AppService => json!({
+                "access_token": t.access_token,
+                "expires_on": t.expires_on.to_string(),
+                "resource": t.resource,
+                "token_type": "Bearer",
+                "client_id": t.client_id,
+            }),
         }
     }
 }
 
-pub(crate) async fn app_service(
-    State(state): State<AppState>,
-    Query(query): QueryPairs,
-    headers: HeaderMap,
+/// The `GET` route of `endpoint`.
+pub(crate) fn route(endpoint: Endpoint) -> MethodRouter<AppState> {
+    get(
+        move |State(state): State<AppState>, Query(query): QueryPairs, headers: HeaderMap| async move {
+            token(endpoint, &state, &query, &headers).await
+        },
+    )
+}
+
+/// Either endpoint: the caller check, the scheduled fault, the query, then the token; every
+/// outcome counted under the managed-identity hop.
+async fn token(
+    endpoint: Endpoint,
+    state: &AppState,
+    query: &[(String, String)],
+    headers: &HeaderMap,
 ) -> Response {
     let hop = Hop::ManagedIdentity;
-    let correlation = correlation_id(&headers);
-    let presented = headers
-        .get("X-IDENTITY-HEADER")
-        .and_then(|h| h.to_str().ok());
-    let rejected = match presented {
-        None => Some(Rejected::bad_request("X-IDENTITY-HEADER is missing")),
-        Some(value) if value != state.emulator.identity_header().expose() => Some(Rejected {
-            status: 401,
-            outcome: "unauthorized",
-            message: "X-IDENTITY-HEADER is invalid".to_string(),
-        }),
-        Some(_) => None,
-    };
-    if let Some(r) = rejected {
+    let correlation = correlation_id(headers);
+    let refuse = |r: Rejected| {
         state.emulator.record(hop, r.outcome);
-        return app_service_error(r.status, &r.message, &correlation);
+        endpoint.error(&r, &correlation)
+    };
+    if let Err(r) = endpoint.check_caller(headers, state) {
+        return refuse(r);
     }
-    let knobs = match faults::apply(&state, hop, Style::AppService, &correlation).await {
+    let knobs = match faults::apply(state, hop, endpoint.style(), &correlation).await {
         Ok(knobs) => knobs,
         Err(response) => return response,
     };
-    let (resource, selector) = match parse(&query, &["mi_res_id", "msi_res_id"]) {
+    let (resource, selector) = match parse(query, endpoint.resource_id_names()) {
         Ok(parsed) => parsed,
-        Err(r) => {
-            state.emulator.record(hop, r.outcome);
-            return app_service_error(r.status, &r.message, &correlation);
-        }
+        Err(r) => return refuse(r),
     };
     match managed_identity::issue(&state.emulator, &knobs, resource, selector, now_unix()) {
         Ok(t) => {
             state.emulator.record(hop, "ok");
-            no_store_json(
-                200,
-                &json!({
-                    "access_token": t.access_token,
-                    "expires_on": t.expires_on.to_string(),
-                    "resource": t.resource,
-                    "token_type": "Bearer",
-                    "client_id": t.client_id,
-                }),
-            )
+            no_store_json(200, &endpoint.body(&t))
         }
-        Err(e) => {
-            state.emulator.record(hop, e.code());
-            app_service_error(e.status(), &e.message(), &correlation)
-        }
+        Err(e) => refuse(Rejected {
+            status: e.status(),
+            outcome: e.code(),
+            message: e.message(),
+        }),
     }
 }

@@ -23,6 +23,8 @@ use tokio::sync::watch;
 
 use crate::emulator::Emulator;
 
+use managed_identity::Endpoint;
+
 /// Token requests are a few kilobytes (hop 3 carries two tokens); anything far larger is not a
 /// client we emulate Entra for.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -40,20 +42,15 @@ pub(crate) struct AppState {
 
 pub(crate) fn router(state: AppState) -> Router {
     // What a client of Entra or of a managed-identity endpoint waits on: the latency knob applies.
+    let imds = managed_identity::route(Endpoint::Imds);
     let upstream = Router::new()
         .route(
             "/{tenant}/oauth2/v2.0/token",
             post(token::token).get(token::wrong_method),
         )
-        .route(
-            "/metadata/identity/oauth2/token",
-            get(managed_identity::imds),
-        )
-        .route(
-            "/metadata/identity/oauth2/token/",
-            get(managed_identity::imds),
-        )
-        .route("/msi/token", get(managed_identity::app_service))
+        .route("/metadata/identity/oauth2/token", imds.clone())
+        .route("/metadata/identity/oauth2/token/", imds)
+        .route("/msi/token", managed_identity::route(Endpoint::AppService))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             faults::latency,

@@ -17,23 +17,28 @@ pub(crate) fn issue(ctx: &Ctx<'_>) -> Result<TokenResponse, OAuthError> {
     let auth = client_auth::authenticate(ctx)?;
     let scope = ctx.params().require("scope")?;
     let target = scope::app_scope(ctx.emulator.index(), &ctx.tenant.id, scope)?;
-    match auth.client.kind {
-        ClientKind::Blueprint => blueprint(ctx, &auth, &target),
-        ClientKind::AgentIdentity => agent_identity(ctx, &auth, &target),
-        ClientKind::App => {
-            let token = resource_token(ctx, &auth, &target, None, None);
-            ctx.respond(&token)
-        }
-    }
+    let token = match auth.client.kind {
+        ClientKind::Blueprint => blueprint(ctx, &auth, &target)?,
+        // Hop 2: T2 for the exchange scope, otherwise the Agent Identity's app-only token.
+        ClientKind::AgentIdentity => resource_token(
+            ctx,
+            &auth,
+            &target,
+            auth.client.blueprint_app_id.as_deref(),
+            Some(AGENT_IDENTITY_FACETS),
+        ),
+        ClientKind::App => resource_token(ctx, &auth, &target, None, None),
+    };
+    ctx.respond(&token)
 }
 
 /// Hop 1. With the exchange scope a Blueprint must name one of its Agent Identities in
 /// `fmi_path` and gets T1; with any other resource it is an ordinary app.
-fn blueprint(
-    ctx: &Ctx<'_>,
-    auth: &Authenticated<'_>,
-    target: &AppScope<'_>,
-) -> Result<TokenResponse, OAuthError> {
+fn blueprint<'a>(
+    ctx: &'a Ctx<'_>,
+    auth: &Authenticated<'a>,
+    target: &'a AppScope<'_>,
+) -> Result<AccessToken<'a>, OAuthError> {
     let blueprint = auth.client;
     let fmi_path = ctx.params().get("fmi_path");
     if !target.resource.is_token_exchange() {
@@ -41,7 +46,7 @@ fn blueprint(
             Some(_) => Err(OAuthError::fmi_path(
                 "fmi_path is only valid with the scope api://AzureADTokenExchange/.default.",
             )),
-            None => ctx.respond(&resource_token(ctx, auth, target, None, None)),
+            None => Ok(resource_token(ctx, auth, target, None, None)),
         };
     }
     let Some(fmi_path) = fmi_path else {
@@ -63,7 +68,7 @@ fn blueprint(
             blueprint.app_id
         )));
     }
-    let t1 = AccessToken {
+    Ok(AccessToken {
         tenant_id: &ctx.tenant.id,
         version: 2,
         audience: TOKEN_EXCHANGE_APP_ID.to_string(),
@@ -75,19 +80,7 @@ fn blueprint(
         parent_app: None,
         sub_facets: None,
         mi_resource_id: None,
-    };
-    ctx.respond(&t1)
-}
-
-/// Hop 2: T2 for the exchange scope, otherwise the Agent Identity's app-only resource token.
-fn agent_identity(
-    ctx: &Ctx<'_>,
-    auth: &Authenticated<'_>,
-    target: &AppScope<'_>,
-) -> Result<TokenResponse, OAuthError> {
-    let parent = auth.client.blueprint_app_id.as_deref();
-    let token = resource_token(ctx, auth, target, parent, Some(AGENT_IDENTITY_FACETS));
-    ctx.respond(&token)
+    })
 }
 
 /// An app-only token of the authenticated client for the requested resource.

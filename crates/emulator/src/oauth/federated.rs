@@ -21,6 +21,16 @@ enum Unusable {
     Outside { nbf: Option<f64>, exp: Option<f64> },
 }
 
+impl Unusable {
+    /// The `exp` of a token outside its validity window (none when it has no expiry).
+    fn expiry(&self) -> Option<f64> {
+        match self {
+            Unusable::Outside { exp, .. } => *exp,
+            Unusable::Signature | Unusable::NoExpiry => None,
+        }
+    }
+}
+
 fn verify(ctx: &Ctx<'_>, token: &str) -> Result<Map<String, Value>, Unusable> {
     let claims = ctx
         .emulator
@@ -34,22 +44,33 @@ fn verify(ctx: &Ctx<'_>, token: &str) -> Result<Map<String, Value>, Unusable> {
     }
 }
 
+/// A token this emulator signed, in its validity window, issued to an app (both uses take only
+/// app tokens); `unusable` words a signature or time problem as the caller's error.
+fn verify_app_token(
+    ctx: &Ctx<'_>,
+    token: &str,
+    unusable: impl FnOnce(Unusable) -> OAuthError,
+) -> Result<Map<String, Value>, OAuthError> {
+    let claims = verify(ctx, token).map_err(unusable)?;
+    if claim(&claims, "idtyp") != "app" {
+        return Err(OAuthError::federated_token_not_app());
+    }
+    Ok(claims)
+}
+
 /// Checks a client assertion the emulator issued against what the client trusts.
 pub(crate) fn authenticate_client(
     ctx: &Ctx<'_>,
     client: &ClientRecord,
     assertion: &str,
 ) -> Result<(), OAuthError> {
-    let claims = verify(ctx, assertion).map_err(|problem| match problem {
+    let claims = verify_app_token(ctx, assertion, |problem| match problem {
         Unusable::Signature => {
             OAuthError::assertion_signature(&client.app_id, "The signature is invalid.")
         }
         Unusable::NoExpiry => OAuthError::malformed_assertion(),
         Unusable::Outside { nbf, exp } => OAuthError::assertion_time(ctx.now(), nbf, exp),
     })?;
-    if claim(&claims, "idtyp") != "app" {
-        return Err(OAuthError::federated_token_not_app());
-    }
     let (iss, sub, aud) = (
         claim(&claims, "iss"),
         claim(&claims, "sub"),
@@ -76,14 +97,10 @@ pub(crate) fn verify_user_credential(
     agent_identity: &ClientRecord,
     token: &str,
 ) -> Result<(), OAuthError> {
-    let claims = verify(ctx, token).map_err(|problem| match problem {
+    let claims = verify_app_token(ctx, token, |problem| match problem {
         Unusable::Signature => OAuthError::user_assertion_signature(),
-        Unusable::NoExpiry => OAuthError::user_assertion_time(ctx.now(), None),
-        Unusable::Outside { exp, .. } => OAuthError::user_assertion_time(ctx.now(), exp),
+        time => OAuthError::user_assertion_time(ctx.now(), time.expiry()),
     })?;
-    if claim(&claims, "idtyp") != "app" {
-        return Err(OAuthError::federated_token_not_app());
-    }
     if is_t2_for(&ctx.tenant.id, agent_identity, &claims) {
         Ok(())
     } else {

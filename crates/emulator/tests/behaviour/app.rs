@@ -6,15 +6,8 @@ use crate::support::*;
 const EXCHANGE_RESOURCE: &str = "api://AzureADTokenExchange";
 
 async fn app_token_with(server: &Server, assertion: &str) -> Reply {
-    server
-        .post_token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &server.world.app_id),
-            ("scope", GRAPH_DEFAULT),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", assertion),
-        ])
-        .await
+    let form = Form::client_credentials(&server.world.app_id, GRAPH_DEFAULT).assertion(assertion);
+    server.post_token(&form).await
 }
 
 #[tokio::test]
@@ -22,8 +15,7 @@ async fn app_with_managed_identity_assertion_gets_its_own_graph_token() {
     let server = Server::start().await;
     let mi_token = server.imds_token(EXCHANGE_RESOURCE, "").await;
     let reply = app_token_with(&server, &mi_token).await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    let c = reply.claims();
+    let c = reply.assert_ok().claims();
     assert_eq!(c["appid"], server.world.app_id);
     assert_eq!(c["oid"], server.world.app_object_id);
     assert_eq!(c["idtyp"], "app");
@@ -87,6 +79,5 @@ async fn app_with_certificate_gets_its_own_token() {
     )
     .sign();
     let reply = app_token_with(&server, &assertion).await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.claims()["appid"], server.world.app_id);
+    assert_eq!(reply.assert_ok().claims()["appid"], server.world.app_id);
 }

@@ -13,6 +13,21 @@ fn world() -> (tempfile::TempDir, World) {
     (dir, world)
 }
 
+/// The problems `validate` reports in the generated world's directory changed by `edit`.
+fn problems_after(edit: impl FnOnce(&mut Directory)) -> Vec<String> {
+    let (_dir, world) = world();
+    let mut directory = world.directory.clone();
+    edit(&mut directory);
+    problems(&directory)
+}
+
+/// Asserts that one of the problems after `edit` mentions `needle`.
+#[track_caller]
+fn assert_reported(needle: &str, edit: impl FnOnce(&mut Directory)) {
+    let problems = problems_after(edit);
+    assert!(problems.iter().any(|p| p.contains(needle)), "{problems:?}");
+}
+
 fn problems(directory: &Directory) -> Vec<String> {
     match directory.validate() {
         Err(DirectoryError::Invalid(problems)) => problems,
@@ -42,59 +57,43 @@ fn world_registers_the_certificate_it_writes() {
 
 #[test]
 fn agent_identity_of_an_unknown_blueprint_is_reported() {
-    let (_dir, world) = world();
-    let mut directory = world.directory.clone();
-    directory.tenants[0].agent_identities.push(AgentIdentity {
-        app_id: uuid::Uuid::new_v4().to_string(),
-        object_id: uuid::Uuid::new_v4().to_string(),
-        blueprint_app_id: "missing".into(),
-        ..AgentIdentity::default()
+    assert_reported("\"missing\"", |directory| {
+        directory.tenants[0].agent_identities.push(AgentIdentity {
+            app_id: uuid::Uuid::new_v4().to_string(),
+            object_id: uuid::Uuid::new_v4().to_string(),
+            blueprint_app_id: "missing".into(),
+            ..AgentIdentity::default()
+        })
     });
-    assert!(
-        problems(&directory)
-            .iter()
-            .any(|p| p.contains("\"missing\""))
-    );
 }
 
 #[test]
 fn duplicate_client_ids_are_reported() {
-    let (_dir, world) = world();
-    let mut directory = world.directory.clone();
-    let copy = directory.tenants[0].apps[0].clone();
-    directory.tenants[0].apps.push(copy);
-    assert!(
-        problems(&directory)
-            .iter()
-            .any(|p| p.contains("appears twice"))
-    );
+    assert_reported("appears twice", |directory| {
+        let copy = directory.tenants[0].apps[0].clone();
+        directory.tenants[0].apps.push(copy);
+    });
 }
 
 #[test]
 fn invalid_certificate_is_reported() {
-    let (_dir, world) = world();
-    let mut directory = world.directory.clone();
-    directory.tenants[0].apps[0]
-        .certificates
-        .push("not a certificate".into());
-    assert!(
-        problems(&directory)
-            .iter()
-            .any(|p| p.contains("certificate #1"))
-    );
+    assert_reported("certificate #1", |directory| {
+        let app = &mut directory.tenants[0].apps[0];
+        app.certificates.push("not a certificate".into());
+    });
 }
 
 #[test]
 fn every_problem_is_reported_at_once() {
-    let (_dir, world) = world();
-    let mut directory = world.directory.clone();
-    directory.tenants[0].agent_users[0].consents.push(Consent {
-        resource: "api://unknown".into(),
-        scopes: vec!["x".into()],
+    let problems = problems_after(|directory| {
+        directory.tenants[0].agent_users[0].consents.push(Consent {
+            resource: "api://unknown".into(),
+            scopes: vec!["x".into()],
+        });
+        directory.tenants[0].agent_users[0].agent_identity_app_id = "nobody".into();
+        directory.resources[0].access_token_version = 3;
     });
-    directory.tenants[0].agent_users[0].agent_identity_app_id = "nobody".into();
-    directory.resources[0].access_token_version = 3;
-    assert_eq!(problems(&directory).len(), 3, "{:?}", problems(&directory));
+    assert_eq!(problems.len(), 3, "{problems:?}");
 }
 
 #[test]

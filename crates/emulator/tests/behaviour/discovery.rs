@@ -89,22 +89,15 @@ async fn instance_discovery_names_the_tenant_discovery_endpoint() {
     let server = Server::start().await;
     let tid = &server.world.tenant_id;
     let authorize = format!("{}/{tid}/oauth2/v2.0/authorize", server.url);
-    let response = server
-        .client
-        .get(format!(
-            "{}/common/discovery/instance?{}",
-            server.url,
-            serde_urlencoded::to_string([
-                ("api-version", "1.1"),
-                ("authorization_endpoint", authorize.as_str())
-            ])
-            .unwrap()
-        ))
-        .send()
-        .await
-        .unwrap();
-    let reply = Reply::read(response).await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    let reply = instance_discovery(
+        &server,
+        &[
+            ("api-version", "1.1"),
+            ("authorization_endpoint", &authorize),
+        ],
+    )
+    .await;
+    reply.assert_ok();
     assert_eq!(
         reply.body["tenant_discovery_endpoint"],
         format!("{}/{tid}/v2.0/.well-known/openid-configuration", server.url)
@@ -115,20 +108,15 @@ async fn instance_discovery_names_the_tenant_discovery_endpoint() {
 #[tokio::test]
 async fn instance_discovery_of_another_host_is_invalid_instance() {
     let server = Server::start().await;
-    let response = server
-        .client
-        .get(format!(
-            "{}/common/discovery/instance?{}",
-            server.url,
-            serde_urlencoded::to_string([(
-                "authorization_endpoint",
-                "https://evil.example/t/oauth2/v2.0/authorize"
-            )])
-            .unwrap()
-        ))
-        .send()
-        .await
-        .unwrap();
-    let reply = Reply::read(response).await;
+    let evil = "https://evil.example/t/oauth2/v2.0/authorize";
+    let reply = instance_discovery(&server, &[("authorization_endpoint", evil)]).await;
     assert_eq!((reply.status, reply.error()), (400, "invalid_instance"));
+}
+
+/// `GET /common/discovery/instance` with `query`, as MSAL asks it.
+async fn instance_discovery(server: &Server, query: &[(&str, &str)]) -> Reply {
+    let query = serde_urlencoded::to_string(query).unwrap();
+    server
+        .get(&format!("/common/discovery/instance?{query}"), &[])
+        .await
 }

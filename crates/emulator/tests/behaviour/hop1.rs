@@ -1,5 +1,7 @@
 //! Hop 1: a Blueprint, with its certificate, gets T1 for one of its Agent Identities.
 
+use serde_json::json;
+
 use crate::support::*;
 
 #[tokio::test]
@@ -7,7 +9,7 @@ async fn blueprint_with_certificate_and_fmi_path_gets_t1() {
     let server = Server::start().await;
     let chain = server.chain();
     let reply = server.hop1(&chain, &chain.agent_identity).await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.assert_ok();
     assert_eq!(reply.body["token_type"], "Bearer");
     assert_eq!(reply.body["expires_in"], 3600);
     assert_eq!(reply.body["ext_expires_in"], 3600);
@@ -15,27 +17,23 @@ async fn blueprint_with_certificate_and_fmi_path_gets_t1() {
         reply.body.get("refresh_in").is_none(),
         "one-hour tokens carry no refresh_in"
     );
-    let c = reply.claims();
     let tid = &server.world.tenant_id;
-    assert_eq!(c["aud"], EXCHANGE_APP_ID);
-    assert_eq!(
-        c["iss"],
-        format!("https://login.microsoftonline.com/{tid}/v2.0")
+    assert_claims(
+        &reply.claims(),
+        json!({
+            "aud": EXCHANGE_APP_ID,
+            "iss": server.v2_issuer(),
+            "azp": chain.blueprint,
+            "oid": server.world.blueprint_object_id,
+            "idtyp": "app",
+            "tid": tid,
+            "ver": "2.0",
+            "sub": format!("/eid1/c/pub/t/{tid}/a/{}/{}", chain.blueprint, chain.agent_identity),
+            // v2 tokens carry azp, not appid.
+            "appid": null,
+            "xms_par_app_azp": null,
+        }),
     );
-    assert_eq!(c["azp"], chain.blueprint);
-    assert_eq!(c["oid"], server.world.blueprint_object_id);
-    assert_eq!(c["idtyp"], "app");
-    assert_eq!(c["tid"], *tid);
-    assert_eq!(c["ver"], "2.0");
-    assert_eq!(
-        c["sub"],
-        format!(
-            "/eid1/c/pub/t/{tid}/a/{}/{}",
-            chain.blueprint, chain.agent_identity
-        )
-    );
-    assert!(c.get("appid").is_none(), "v2 tokens carry azp, not appid");
-    assert!(c.get("xms_par_app_azp").is_none());
 }
 
 #[tokio::test]
@@ -51,84 +49,50 @@ async fn tokens_are_rs256_with_the_emulators_kid() {
 async fn legacy_rs256_assertion_with_sha1_thumbprint_is_accepted() {
     let server = Server::start().await;
     let chain = server.chain();
-    let mut spec = AssertionSpec::new(
-        &chain.key_pem(),
-        &chain.cert_pem(),
-        &chain.blueprint,
-        &server.token_url(),
-    );
+    let mut spec = server.assertion_spec(&chain);
     spec.alg = jsonwebtoken::Algorithm::RS256;
     spec.thumbprint = Thumbprint::Sha1;
-    let reply = server
-        .post_token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &chain.blueprint),
-            ("scope", EXCHANGE_SCOPE),
-            ("fmi_path", &chain.agent_identity),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", &spec.sign()),
-        ])
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    let form = server.hop1_form(&chain).assertion(&spec.sign());
+    server.post_token(&form).await.assert_ok();
 }
 
 #[tokio::test]
-async fn missing_fmi_path_is_700211() {
+async fn fmi_path_missing_foreign_or_with_a_resource_scope_is_700211() {
     let server = Server::start().await;
     let chain = server.chain();
-    let reply = server
-        .post_token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &chain.blueprint),
-            ("scope", EXCHANGE_SCOPE),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", &server.blueprint_assertion(&chain)),
-        ])
-        .await;
-    reply.assert_entra_error(400, "invalid_request", 700211);
-}
-
-#[tokio::test]
-async fn fmi_path_of_another_blueprints_agent_identity_is_700211() {
-    let server = Server::start().await;
-    let reply = server
-        .hop1(&server.chain(), &server.second_chain().agent_identity)
-        .await;
-    reply.assert_entra_error(400, "invalid_request", 700211);
-}
-
-#[tokio::test]
-async fn fmi_path_with_a_resource_scope_is_700211() {
-    let server = Server::start().await;
-    let chain = server.chain();
-    let reply = server
-        .post_token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &chain.blueprint),
-            ("scope", GRAPH_DEFAULT),
-            ("fmi_path", &chain.agent_identity),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", &server.blueprint_assertion(&chain)),
-        ])
-        .await;
-    reply.assert_entra_error(400, "invalid_request", 700211);
+    let hop1 = server.hop1_form(&chain);
+    let refused = (400, "invalid_request", 700211);
+    assert_refusals(vec![
+        (
+            "missing fmi_path",
+            server.post_token(&hop1.clone().without("fmi_path")).await,
+            refused,
+        ),
+        (
+            "fmi_path of another Blueprint's Agent Identity",
+            server
+                .hop1(&chain, &server.second_chain().agent_identity)
+                .await,
+            refused,
+        ),
+        (
+            "fmi_path with a resource scope",
+            server.post_token(&hop1.set("scope", GRAPH_DEFAULT)).await,
+            refused,
+        ),
+    ]);
 }
 
 #[tokio::test]
 async fn blueprint_without_fmi_path_gets_its_own_resource_token() {
     let server = Server::start().await;
     let chain = server.chain();
-    let reply = server
-        .post_token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &chain.blueprint),
-            ("scope", GRAPH_DEFAULT),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", &server.blueprint_assertion(&chain)),
-        ])
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.claims()["appid"], chain.blueprint);
+    let form = server
+        .hop1_form(&chain)
+        .without("fmi_path")
+        .set("scope", GRAPH_DEFAULT);
+    let reply = server.post_token(&form).await;
+    assert_eq!(reply.assert_ok().claims()["appid"], chain.blueprint);
 }
 
 #[tokio::test]
@@ -139,88 +103,55 @@ async fn tenant_domain_is_accepted_in_the_path_and_the_assertion_audience() {
         "{}/{}/oauth2/v2.0/token",
         server.url, server.world.tenant_domain
     );
-    let assertion =
-        AssertionSpec::new(&chain.key_pem(), &chain.cert_pem(), &chain.blueprint, &url).sign();
-    let reply = server
-        .post_form(
-            &url,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &chain.blueprint),
-                ("scope", EXCHANGE_SCOPE),
-                ("fmi_path", &chain.agent_identity),
-                ("client_assertion_type", JWT_BEARER),
-                ("client_assertion", &assertion),
-            ],
-        )
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.claims()["tid"], server.world.tenant_id);
+    let mut spec = server.assertion_spec(&chain);
+    spec.aud = url.clone();
+    let form = server.hop1_form(&chain).assertion(&spec.sign());
+    let reply = server.post_form(&url, &form).await;
+    assert_eq!(reply.assert_ok().claims()["tid"], server.world.tenant_id);
 }
 
 #[tokio::test]
-async fn unknown_tenant_is_90002() {
+async fn malformed_requests_get_entras_codes() {
     let server = Server::start().await;
-    let url = format!("{}/{}/oauth2/v2.0/token", server.url, uuid::Uuid::new_v4());
-    let reply = server
-        .post_form(
-            &url,
-            &[("grant_type", "client_credentials"), ("client_id", "x")],
-        )
-        .await;
-    reply.assert_entra_error(400, "invalid_request", 90002);
-}
-
-#[tokio::test]
-async fn missing_grant_type_is_900144() {
-    let server = Server::start().await;
-    let reply = server
-        .post_token(&[("client_id", &server.chain().blueprint)])
-        .await;
-    reply.assert_entra_error(400, "invalid_request", 900144);
-}
-
-#[tokio::test]
-async fn unsupported_grant_type_is_70003() {
-    let server = Server::start().await;
-    let reply = server
-        .post_token(&[
-            ("grant_type", "password"),
-            ("client_id", &server.chain().blueprint),
-        ])
-        .await;
-    reply.assert_entra_error(400, "unsupported_grant_type", 70003);
-}
-
-#[tokio::test]
-async fn get_on_the_token_endpoint_is_900561() {
-    let server = Server::start().await;
-    let reply = server
-        .get(
-            &format!("/{}/oauth2/v2.0/token", server.world.tenant_id),
-            &[],
-        )
-        .await;
-    reply.assert_entra_error(400, "invalid_request", 900561);
+    let blueprint = server.chain().blueprint;
+    let unknown_tenant = format!("{}/{}/oauth2/v2.0/token", server.url, uuid::Uuid::new_v4());
+    let token_path = format!("/{}/oauth2/v2.0/token", server.world.tenant_id);
+    let no_grant = Form::default().set("client_id", &blueprint);
+    let stranger = Form::grant("client_credentials").set("client_id", "x");
+    assert_refusals(vec![
+        (
+            "unknown tenant is 90002",
+            server.post_form(&unknown_tenant, &stranger).await,
+            (400, "invalid_request", 90002),
+        ),
+        (
+            "missing grant_type is 900144",
+            server.post_token(&no_grant).await,
+            (400, "invalid_request", 900144),
+        ),
+        (
+            "unsupported grant_type is 70003",
+            server
+                .post_token(&no_grant.set("grant_type", "password"))
+                .await,
+            (400, "unsupported_grant_type", 70003),
+        ),
+        (
+            "GET on the token endpoint is 900561",
+            server.get(&token_path, &[]).await,
+            (400, "invalid_request", 900561),
+        ),
+    ]);
 }
 
 #[tokio::test]
 async fn unknown_fields_are_tolerated() {
     let server = Server::start().await;
-    let chain = server.chain();
-    let reply = server
-        .post_token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &chain.blueprint),
-            ("scope", EXCHANGE_SCOPE),
-            ("fmi_path", &chain.agent_identity),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", &server.blueprint_assertion(&chain)),
-            ("client_info", "1"),
-            ("x-client-future-field", "whatever"),
-        ])
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    let form = server
+        .hop1_form(&server.chain())
+        .set("client_info", "1")
+        .set("x-client-future-field", "whatever");
+    server.post_token(&form).await.assert_ok();
 }
 
 #[tokio::test]
@@ -244,7 +175,7 @@ async fn error_bodies_have_entras_shape_and_echo_the_correlation_id() {
     }
     assert!(description.contains(correlation));
     assert_eq!(body["correlation_id"], correlation);
-    assert_eq!(body["error_codes"], serde_json::json!([70003]));
+    assert_eq!(body["error_codes"], json!([70003]));
     assert!(
         body["trace_id"]
             .as_str()

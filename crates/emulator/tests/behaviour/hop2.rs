@@ -2,31 +2,40 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::json;
 
 use crate::support::*;
+
+/// Asserts what every token of an Agent Identity acting as itself carries: its object id, an
+/// app token of this tenant, its Blueprint as parent, and the agent identity facet (11).
+#[track_caller]
+fn assert_agent_identity_app_token(server: &Server, chain: &Chain, c: &serde_json::Value) {
+    assert_claims(
+        c,
+        json!({
+            "oid": chain.agent_identity_object_id,
+            "idtyp": "app",
+            "tid": server.world.tenant_id,
+            "xms_par_app_azp": chain.blueprint,
+        }),
+    );
+    assert!(has_facet(c, "11"), "{c}");
+}
 
 #[tokio::test]
 async fn agent_identity_with_its_t1_gets_t2() {
     let server = Server::start().await;
     let chain = server.chain();
-    let t1 = server.t1(&chain).await;
-    let reply = server
-        .hop2(&chain.agent_identity, &t1, EXCHANGE_SCOPE)
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    let c = reply.claims();
-    let tid = &server.world.tenant_id;
-    assert_eq!(c["aud"], EXCHANGE_APP_ID);
-    assert_eq!(
-        c["iss"],
-        format!("https://login.microsoftonline.com/{tid}/v2.0")
+    let c = claims(&server.t2(&chain).await);
+    assert_agent_identity_app_token(&server, &chain, &c);
+    assert_claims(
+        &c,
+        json!({
+            "aud": EXCHANGE_APP_ID,
+            "iss": server.v2_issuer(),
+            "azp": chain.agent_identity,
+        }),
     );
-    assert_eq!(c["azp"], chain.agent_identity);
-    assert_eq!(c["oid"], chain.agent_identity_object_id);
-    assert_eq!(c["idtyp"], "app");
-    assert_eq!(c["tid"], *tid);
-    assert_eq!(c["xms_par_app_azp"], chain.blueprint);
-    assert!(has_facet(&c, "11"), "{c}");
 }
 
 #[tokio::test]
@@ -35,20 +44,20 @@ async fn agent_identity_with_its_t1_gets_a_v1_graph_app_token() {
     let chain = server.chain();
     let t1 = server.t1(&chain).await;
     let reply = server.hop2(&chain.agent_identity, &t1, GRAPH_DEFAULT).await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    let c = reply.claims();
-    let tid = &server.world.tenant_id;
-    assert_eq!(c["aud"], "https://graph.microsoft.com");
-    assert_eq!(c["iss"], format!("https://sts.windows.net/{tid}/"));
-    assert_eq!(c["appid"], chain.agent_identity);
-    assert_eq!(c["oid"], chain.agent_identity_object_id);
-    assert_eq!(c["idtyp"], "app");
-    assert_eq!(c["tid"], *tid);
-    assert_eq!(c["ver"], "1.0");
-    assert_eq!(c["roles"], serde_json::json!(["User.Read.All"]));
-    assert_eq!(c["xms_par_app_azp"], chain.blueprint);
-    assert!(has_facet(&c, "11"), "{c}");
-    assert!(c.get("azp").is_none(), "v1 tokens carry appid, not azp");
+    let c = reply.assert_ok().claims();
+    assert_agent_identity_app_token(&server, &chain, &c);
+    assert_claims(
+        &c,
+        json!({
+            "aud": "https://graph.microsoft.com",
+            "iss": server.v1_issuer(),
+            "appid": chain.agent_identity,
+            "ver": "1.0",
+            "roles": ["User.Read.All"],
+            // v1 tokens carry appid, not azp.
+            "azp": null,
+        }),
+    );
 }
 
 #[tokio::test]
@@ -58,124 +67,79 @@ async fn graph_requested_by_app_id_has_the_app_id_audience() {
     let t1 = server.t1(&chain).await;
     let scope = format!("{}/.default", server.world.graph_app_id);
     let reply = server.hop2(&chain.agent_identity, &t1, &scope).await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.claims()["aud"], server.world.graph_app_id);
+    assert_eq!(reply.assert_ok().claims()["aud"], server.world.graph_app_id);
 }
 
-#[tokio::test]
-async fn t1_of_another_agent_identity_is_70021() {
-    let server = Server::start().await;
-    let other_t1 = server.t1(&server.second_chain()).await;
-    let reply = server
-        .hop2(&server.chain().agent_identity, &other_t1, EXCHANGE_SCOPE)
-        .await;
-    reply.assert_entra_error(400, "invalid_request", 70021);
-}
-
-#[tokio::test]
-async fn t2_presented_as_client_assertion_is_70021() {
-    let server = Server::start().await;
-    let chain = server.chain();
-    let t2 = server.t2(&chain).await;
-    let reply = server
-        .hop2(&chain.agent_identity, &t2, EXCHANGE_SCOPE)
-        .await;
-    reply.assert_entra_error(400, "invalid_request", 70021);
-}
-
-#[tokio::test]
-async fn tampered_t1_is_700027() {
-    let server = Server::start().await;
-    let chain = server.chain();
-    let t1 = server.t1(&chain).await;
-    let mut payload = claims(&t1);
-    payload["exp"] = serde_json::json!(now() + 86_400);
+/// T1 with its payload changed (a later `exp`) and the original signature.
+fn tampered(t1: &str) -> String {
+    let mut payload = claims(t1);
+    payload["exp"] = json!(now() + 86_400);
     let parts: Vec<&str> = t1.split('.').collect();
-    let forged = format!(
-        "{}.{}.{}",
-        parts[0],
-        URL_SAFE_NO_PAD.encode(payload.to_string()),
-        parts[2]
-    );
-    let reply = server
-        .hop2(&chain.agent_identity, &forged, EXCHANGE_SCOPE)
-        .await;
-    reply.assert_entra_error(401, "invalid_client", 700027);
+    let payload = URL_SAFE_NO_PAD.encode(payload.to_string());
+    format!("{}.{payload}.{}", parts[0], parts[2])
 }
 
 #[tokio::test]
-async fn t1_from_another_emulator_is_700027() {
+async fn client_assertion_other_than_the_agent_identitys_own_t1_is_refused() {
     let server = Server::start().await;
     let elsewhere = Server::start().await;
-    let foreign_t1 = elsewhere.t1(&elsewhere.chain()).await;
-    let reply = server
-        .hop2(&server.chain().agent_identity, &foreign_t1, EXCHANGE_SCOPE)
-        .await;
-    reply.assert_entra_error(401, "invalid_client", 700027);
-}
-
-#[tokio::test]
-async fn user_token_presented_as_client_assertion_is_700229() {
-    let server = Server::start().await;
     let chain = server.chain();
-    let t1 = server.t1(&chain).await;
-    let t2 = server.t2(&chain).await;
-    let user_token = server
-        .hop3(
-            &chain.agent_identity,
-            &t1,
-            &t2,
-            ("user_id", &chain.user_object_id),
-            USER_READ,
-            &[],
-        )
-        .await
-        .access_token();
-    let reply = server
-        .hop2(&chain.agent_identity, &user_token, EXCHANGE_SCOPE)
-        .await;
-    reply.assert_entra_error(400, "invalid_request", 700229);
-}
-
-#[tokio::test]
-async fn agent_identity_without_credential_is_7000218() {
-    let server = Server::start().await;
-    let reply = server
-        .post_token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &server.chain().agent_identity),
-            ("scope", EXCHANGE_SCOPE),
-        ])
-        .await;
+    let ai = &chain.agent_identity;
+    let (t1, t2) = server.credentials(&chain).await;
+    let other_t1 = server.t1(&server.second_chain()).await;
+    let foreign_t1 = elsewhere.t1(&elsewhere.chain()).await;
+    let user_token = server.user_token(&chain).await.access_token();
+    let tampered = tampered(&t1);
+    let not_its_t1 = (400, "invalid_request", 70021);
+    let bad_signature = (401, "invalid_client", 700027);
+    let rows = [
+        (
+            "T1 of another Agent Identity",
+            other_t1.as_str(),
+            not_its_t1,
+        ),
+        ("T2 presented as client assertion", &t2, not_its_t1),
+        ("tampered T1", &tampered, bad_signature),
+        ("T1 from another emulator", &foreign_t1, bad_signature),
+        (
+            "user token as client assertion",
+            &user_token,
+            (400, "invalid_request", 700229),
+        ),
+    ];
+    for (behaviour, assertion, expected) in rows {
+        let reply = server.hop2(ai, assertion, EXCHANGE_SCOPE).await;
+        reply.assert_entra_error_for(behaviour, expected);
+    }
+    // An Agent Identity without any credential is 7000218.
+    let no_credential = Form::client_credentials(ai, EXCHANGE_SCOPE);
+    let reply = server.post_token(&no_credential).await;
     reply.assert_entra_error(401, "invalid_client", 7000218);
 }
 
 #[tokio::test]
-async fn unknown_resource_is_500011() {
+async fn scope_other_than_one_known_resources_default_is_refused() {
     let server = Server::start().await;
     let chain = server.chain();
     let t1 = server.t1(&chain).await;
-    let reply = server
-        .hop2(&chain.agent_identity, &t1, "api://no-such-api/.default")
-        .await;
-    reply.assert_entra_error(400, "invalid_resource", 500011);
-}
-
-#[tokio::test]
-async fn scope_without_default_suffix_is_70011() {
-    let server = Server::start().await;
-    let chain = server.chain();
-    let t1 = server.t1(&chain).await;
-    let reply = server.hop2(&chain.agent_identity, &t1, USER_READ).await;
-    reply.assert_entra_error(400, "invalid_scope", 70011);
-}
-
-#[tokio::test]
-async fn two_scopes_in_client_credentials_is_70011() {
-    let server = Server::start().await;
-    let chain = server.chain();
-    let t1 = server.t1(&chain).await;
-    let scope = format!("{GRAPH_DEFAULT} {EXCHANGE_SCOPE}");
-    let reply = server.hop2(&chain.agent_identity, &t1, &scope).await;
-    reply.assert_entra_error(400, "invalid_scope", 70011);
+    let ai = &chain.agent_identity;
+    assert_refusals(vec![
+        (
+            "unknown resource is 500011",
+            server.hop2(ai, &t1, "api://no-such-api/.default").await,
+            (400, "invalid_resource", 500011),
+        ),
+        (
+            "scope without the /.default suffix is 70011",
+            server.hop2(ai, &t1, USER_READ).await,
+            (400, "invalid_scope", 70011),
+        ),
+        (
+            "two scopes in client_credentials is 70011",
+            server
+                .hop2(ai, &t1, &format!("{GRAPH_DEFAULT} {EXCHANGE_SCOPE}"))
+                .await,
+            (400, "invalid_scope", 70011),
+        ),
+    ]);
 }

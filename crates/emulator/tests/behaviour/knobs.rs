@@ -8,42 +8,44 @@ use crate::support::*;
 
 /// A request that the emulator would answer 400 (unsupported grant) when no fault is injected.
 async fn any_token_request(server: &Server) -> Reply {
-    server.post_token(&[("grant_type", "password")]).await
+    server.post_token(&Form::grant("password")).await
+}
+
+/// Hop 1 of the primary chain for its Agent Identity.
+async fn t1_reply(server: &Server) -> Reply {
+    let chain = server.chain();
+    server.hop1(&chain, &chain.agent_identity).await
+}
+
+/// Every request throttled, with `Retry-After: retry_after_secs`.
+fn throttling(retry_after_secs: u64) -> Knobs {
+    Knobs {
+        throttle_fraction: 1.0,
+        retry_after_secs,
+        ..Knobs::default()
+    }
 }
 
 #[tokio::test]
 async fn throttled_requests_get_429_with_an_integer_retry_after() {
-    let server = Server::with_knobs(Knobs {
-        throttle_fraction: 1.0,
-        retry_after_secs: 7,
-        ..Knobs::default()
-    })
-    .await;
-    let reply = server
-        .hop1(&server.chain(), &server.chain().agent_identity)
-        .await;
+    let server = Server::with_knobs(throttling(7)).await;
+    let reply = t1_reply(&server).await;
     assert_eq!(reply.status, 429);
     assert_eq!(reply.headers["retry-after"], "7");
     assert_eq!(reply.error(), "temporarily_unavailable");
-    assert!(
-        reply.body["error_description"]
-            .as_str()
-            .unwrap()
-            .starts_with("AADSTS")
-    );
+    let description = reply.body["error_description"].as_str().unwrap();
+    assert!(description.starts_with("AADSTS"), "{description}");
     assert_eq!(server.emulator.stats().blueprint.count("throttled"), 1);
 }
 
 #[tokio::test]
 async fn failed_requests_get_503_with_an_entra_body() {
-    let server = Server::with_knobs(Knobs {
+    let knobs = Knobs {
         fail_fraction: 1.0,
         ..Knobs::default()
-    })
-    .await;
-    let reply = server
-        .hop1(&server.chain(), &server.chain().agent_identity)
-        .await;
+    };
+    let server = Server::with_knobs(knobs).await;
+    let reply = t1_reply(&server).await;
     assert_eq!(reply.status, 503);
     assert_eq!(reply.error(), "temporarily_unavailable");
     assert!(reply.aadsts() > 0);
@@ -64,13 +66,18 @@ async fn a_fraction_of_one_half_hits_every_second_request() {
     assert_eq!(statuses, vec![400, 429, 400, 429]);
 }
 
-#[tokio::test]
-async fn hung_request_is_abandoned_by_the_client_timeout() {
-    let server = Server::with_knobs(Knobs {
+/// A server that never answers a token request.
+async fn hanging_server() -> Server {
+    Server::with_knobs(Knobs {
         hang_fraction: 1.0,
         ..Knobs::default()
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn hung_request_is_abandoned_by_the_client_timeout() {
+    let server = hanging_server().await;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_millis(300))
         .build()
@@ -87,18 +94,9 @@ async fn hung_request_is_abandoned_by_the_client_timeout() {
 
 #[tokio::test]
 async fn shutdown_releases_hung_requests_and_returns() {
-    let server = Server::with_knobs(Knobs {
-        hang_fraction: 1.0,
-        ..Knobs::default()
-    })
-    .await;
-    let request = tokio::spawn(
-        server
-            .client
-            .post(server.token_url())
-            .form(&[("grant_type", "password")])
-            .send(),
-    );
+    let server = hanging_server().await;
+    let request = server.client.post(server.token_url());
+    let request = tokio::spawn(request.form(&[("grant_type", "password")]).send());
     while server.emulator.stats().total == 0 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -124,17 +122,20 @@ async fn latency_delays_every_token_request() {
     assert!(started.elapsed() >= latency);
 }
 
-#[tokio::test]
-async fn knobs_can_be_replaced_over_http() {
-    let server = Server::start().await;
+/// `PUT /_emulator/knobs` with `body`; the status.
+async fn put_knobs(server: &Server, body: serde_json::Value) -> u16 {
     let put = server
         .client
         .put(format!("{}/_emulator/knobs", server.url))
-        .json(&serde_json::json!({ "throttle_fraction": 1.0, "retry_after_secs": 3 }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status(), 200);
+        .json(&body);
+    put.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn knobs_can_be_replaced_over_http() {
+    let server = Server::start().await;
+    let body = serde_json::json!({ "throttle_fraction": 1.0, "retry_after_secs": 3 });
+    assert_eq!(put_knobs(&server, body).await, 200);
     let reply = any_token_request(&server).await;
     assert_eq!(reply.status, 429);
     assert_eq!(reply.headers["retry-after"], "3");
@@ -147,14 +148,8 @@ async fn knobs_can_be_replaced_over_http() {
 #[tokio::test]
 async fn invalid_knobs_are_rejected_with_400() {
     let server = Server::start().await;
-    let put = server
-        .client
-        .put(format!("{}/_emulator/knobs", server.url))
-        .json(&serde_json::json!({ "fail_fraction": 2.0 }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status(), 400);
+    let body = serde_json::json!({ "fail_fraction": 2.0 });
+    assert_eq!(put_knobs(&server, body).await, 400);
     assert_eq!(server.emulator.knobs(), Knobs::default());
 }
 
@@ -175,58 +170,46 @@ async fn token_lifetime_knob_sets_expires_in_and_exp() {
         ..Knobs::default()
     })
     .await;
-    let reply = server
-        .hop1(&server.chain(), &server.chain().agent_identity)
-        .await;
+    let reply = t1_reply(&server).await;
     assert_eq!(reply.body["expires_in"], 120);
     let exp = reply.claims()["exp"].as_u64().unwrap();
     assert!(exp > now() + 100 && exp <= now() + 120, "exp {exp}");
 }
 
 #[tokio::test]
-async fn long_lifetimes_carry_refresh_in_at_half_life() {
-    let server = Server::with_knobs(Knobs {
-        token_lifetime: Duration::from_secs(3 * 3600),
-        ..Knobs::default()
-    })
-    .await;
-    let reply = server
-        .hop1(&server.chain(), &server.chain().agent_identity)
-        .await;
-    assert_eq!(reply.body["refresh_in"], 3 * 1800);
-}
-
-#[tokio::test]
-async fn refresh_in_knob_is_sent_as_set() {
-    let server = Server::with_knobs(Knobs {
-        refresh_in: Some(Duration::from_secs(42)),
-        ..Knobs::default()
-    })
-    .await;
-    let reply = server
-        .hop1(&server.chain(), &server.chain().agent_identity)
-        .await;
-    assert_eq!(reply.body["refresh_in"], 42);
+async fn refresh_in_is_half_a_long_lifetime_unless_set() {
+    let server = Server::start().await;
+    let rows = [
+        (
+            "a three-hour lifetime refreshes at half-life",
+            Knobs {
+                token_lifetime: Duration::from_secs(3 * 3600),
+                ..Knobs::default()
+            },
+            3 * 1800,
+        ),
+        (
+            "the refresh_in knob is sent as set",
+            Knobs {
+                refresh_in: Some(Duration::from_secs(42)),
+                ..Knobs::default()
+            },
+            42,
+        ),
+    ];
+    for (behaviour, knobs, refresh_in) in rows {
+        server.emulator.set_knobs(knobs);
+        let reply = t1_reply(&server).await;
+        assert_eq!(reply.body["refresh_in"], refresh_in, "{behaviour}");
+    }
 }
 
 #[tokio::test]
 async fn faults_apply_to_managed_identity_endpoints() {
-    let server = Server::with_knobs(Knobs {
-        throttle_fraction: 1.0,
-        retry_after_secs: 2,
-        ..Knobs::default()
-    })
-    .await;
-    let reply = server
-        .get(
-            "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://graph.microsoft.com",
-            &[("Metadata", "true")],
-        )
-        .await;
+    let server = Server::with_knobs(throttling(2)).await;
+    let reply = server.imds("&resource=https://graph.microsoft.com").await;
     assert_eq!(reply.status, 429);
     assert_eq!(reply.headers["retry-after"], "2");
-    assert_eq!(
-        server.emulator.stats().managed_identity.count("throttled"),
-        1
-    );
+    let throttled = server.emulator.stats().managed_identity.count("throttled");
+    assert_eq!(throttled, 1);
 }

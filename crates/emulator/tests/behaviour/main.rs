@@ -1,6 +1,7 @@
-//! The emulator's behaviour, one rule per test, against a real server on loopback.
+//! The emulator's behaviour, one rule per test (or per row of a table test), against a real
+//! server on loopback; and Microsoft's own client run against it (`msal_conformance`). One test
+//! binary for the crate: cargo links each binary separately.
 
-#[path = "../support/mod.rs"]
 mod support;
 
 mod app;
@@ -12,5 +13,6 @@ mod hop2;
 mod hop3;
 mod knobs;
 mod managed_identity;
+mod msal_conformance;
 mod stats;
 mod tls;

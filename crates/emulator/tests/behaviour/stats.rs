@@ -6,30 +6,11 @@ use crate::support::*;
 async fn stats_count_every_hop_and_outcome() {
     let server = Server::start().await;
     let chain = server.chain();
-    let t1 = server.t1(&chain).await;
-    let t2 = server
-        .hop2(&chain.agent_identity, &t1, EXCHANGE_SCOPE)
-        .await
-        .access_token();
-    let user = server
-        .hop3(
-            &chain.agent_identity,
-            &t1,
-            &t2,
-            ("user_id", &chain.user_object_id),
-            USER_READ,
-            &[],
-        )
-        .await;
-    assert_eq!(user.status, 200, "{}", user.body);
+    server.user_token(&chain).await.assert_ok();
     server.hop1(&chain, "not-an-agent-identity").await;
     server.imds_token("https://graph.microsoft.com", "").await;
-    server
-        .post_token(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "nobody"),
-        ])
-        .await;
+    let nobody = Form::grant("client_credentials").set("client_id", "nobody");
+    server.post_token(&nobody).await;
 
     let stats = server.stats_json().await;
     assert_eq!(stats["total"], 6, "{stats}");
@@ -49,12 +30,12 @@ async fn stats_reset_zeroes_every_count() {
     let server = Server::start().await;
     server.t1(&server.chain()).await;
     let reset = server
-        .client
-        .post(format!("{}/_emulator/stats/reset", server.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reset.status(), 204);
+        .post_form(
+            &format!("{}/_emulator/stats/reset", server.url),
+            &Form::default(),
+        )
+        .await;
+    assert_eq!(reset.status, 204);
     assert_eq!(server.stats_json().await["total"], 0);
     assert_eq!(
         server.emulator.stats(),

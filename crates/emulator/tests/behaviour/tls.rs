@@ -1,44 +1,17 @@
 //! https with the generated CA, as Microsoft's clients require.
 
-use agentmint_emulator::Knobs;
-
 use crate::support::*;
-
-async fn tls_server() -> Server {
-    Server::start_with(Setup {
-        knobs: Knobs::default(),
-        tls: true,
-        ..Setup::default()
-    })
-    .await
-}
 
 #[tokio::test]
 async fn https_with_the_generated_ca_serves_the_whole_chain() {
-    let server = tls_server().await;
+    let server = Server::tls().await;
     assert!(server.url.starts_with("https://localhost:"));
-    let chain = server.chain();
-    let t1 = server.t1(&chain).await;
-    let t2 = server
-        .hop2(&chain.agent_identity, &t1, EXCHANGE_SCOPE)
-        .await
-        .access_token();
-    let reply = server
-        .hop3(
-            &chain.agent_identity,
-            &t1,
-            &t2,
-            ("user_id", &chain.user_object_id),
-            USER_READ,
-            &[],
-        )
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    server.user_token(&server.chain()).await.assert_ok();
 }
 
 #[tokio::test]
 async fn client_that_does_not_trust_the_ca_is_refused() {
-    let server = tls_server().await;
+    let server = Server::tls().await;
     let untrusting = reqwest::Client::builder()
         .tls_certs_only(Vec::<reqwest::Certificate>::new())
         .build()

@@ -1,4 +1,9 @@
-//! Each hop as a cache lookup with a repeatable minter behind it.
+//! Each hop as a cache lookup with a repeatable minter behind it: hop 1 (T1) and T2 here, privately,
+//! and the three public operations, each the last hop of its chain.
+//!
+//! No public operation hands out an exchange token: a request for any cloud's exchange scope is
+//! refused before any upstream call, and T2 lives under a key type of its own
+//! ([`HopKey::AgentExchange`]) that no resource request can reach.
 
 use std::sync::Arc;
 
@@ -8,7 +13,7 @@ use super::Chain;
 use crate::agent::{AgentRef, AppRef};
 use crate::cache::Minter;
 use crate::claims::{self, Audience, Expected, TokenUse};
-use crate::error::EntraError;
+use crate::error::{EntraError, ErrorClass, Reason};
 use crate::grant;
 use crate::hop::Hop;
 use crate::keys::{AgentExchangeKey, ExchangeKey, HopKey, ResourceKey, UserKey};
@@ -27,14 +32,58 @@ where
     Arc::new(move || Box::pin(mint(chain.clone(), target.clone())))
 }
 
+/// The claims a token minted for `app_id` in `tenant`, for `audience`, must carry; callers add
+/// `oid` and `upn` where they apply.
+fn expected(tenant: &str, audience: Audience, app_id: &str, token_use: TokenUse) -> Expected {
+    Expected {
+        tenant: tenant.to_owned(),
+        audience,
+        app_id: app_id.to_owned(),
+        token_use,
+        oid: None,
+        upn: None,
+    }
+}
+
+/// The claims a token minted for `agent`'s Agent Identity (hops 2 and 3) must carry.
+fn agent_identity_expected(agent: &AgentRef, audience: Audience, token_use: TokenUse) -> Expected {
+    expected(
+        &agent.authority.tenant,
+        audience,
+        &agent.agent_identity_client_id,
+        token_use,
+    )
+}
+
+/// Exchange tokens (T1, T2, or an app's own) exist only to mint further tokens inside the gateway:
+/// no public operation hands one out, whatever the caller's policy allowed.
+fn refuse_exchange(
+    scopes: &ScopeSet,
+    hop: Hop,
+) -> Option<BoxFuture<'static, Result<Minted, EntraError>>> {
+    if !scopes.contains_exchange() {
+        return None;
+    }
+    let err = EntraError::new(
+        hop,
+        ErrorClass::Permanent,
+        Reason::InvalidScope,
+        "the token-exchange scope is never minted for a caller: an exchange token only mints further tokens",
+    );
+    Some(Box::pin(async move { Err(err) }))
+}
+
 impl Chain {
-    /// Checks the claims of a freshly minted token, logging a mismatch like any failed attempt.
-    fn checked(
+    /// One grant POST for `hop`, and the claims check of what it returns; a mismatch is logged like
+    /// any failed attempt.
+    async fn request_checked(
         &self,
-        token: IssuedToken,
-        expected: &Expected,
         hop: Hop,
+        endpoint: &str,
+        form: &grant::Form,
+        expected: &Expected,
     ) -> Result<IssuedToken, EntraError> {
+        let token = self.client.request_token(hop, endpoint, form).await?;
         if let Err(err) = claims::check(token.access_token.expose(), expected, &self.pins, hop) {
             tracing::warn!(hop = %hop, reason = %err.reason, message = %err.message, "minted token refused");
             return Err(err);
@@ -42,11 +91,8 @@ impl Chain {
         Ok(token)
     }
 
-    /// Hop 1: T1 for `agent`.
-    pub(super) fn exchange(
-        &self,
-        agent: &Arc<AgentRef>,
-    ) -> BoxFuture<'static, Result<Minted, EntraError>> {
+    /// Hop 1: T1 for `agent`, for its cloud's exchange scope.
+    fn exchange(&self, agent: &Arc<AgentRef>) -> BoxFuture<'static, Result<Minted, EntraError>> {
         let key = HopKey::Exchange(ExchangeKey {
             authority_host: agent.authority.host_trimmed().to_owned(),
             tenant: agent.authority.tenant.clone(),
@@ -55,7 +101,6 @@ impl Chain {
             fmi_path: agent.agent_identity_client_id.clone(),
         });
         let mint = minter(self, agent.clone(), |chain, agent| async move {
-            let endpoint = agent.authority.token_endpoint();
             let auth = chain
                 .client_auth(
                     &agent.credential,
@@ -70,25 +115,22 @@ impl Chain {
                 &agent.authority.exchange_scope(),
                 auth,
             );
-            let token = chain
-                .client
-                .request_token(Hop::Blueprint, &endpoint, &form)
-                .await?;
-            let expected = Expected {
-                tenant: agent.authority.tenant.clone(),
-                audience: Audience::Exchange,
-                app_id: agent.blueprint_client_id.clone(),
-                token_use: TokenUse::App,
-                oid: None,
-                upn: None,
-            };
-            chain.checked(token, &expected, Hop::Blueprint)
+            let expected = expected(
+                &agent.authority.tenant,
+                Audience::Exchange,
+                &agent.blueprint_client_id,
+                TokenUse::App,
+            );
+            let endpoint = agent.authority.token_endpoint();
+            chain
+                .request_checked(Hop::Blueprint, &endpoint, &form, &expected)
+                .await
         });
         self.cache.get_or_mint(key, mint)
     }
 
     /// Hop 2 with the exchange scope: T2, which only ever feeds hop 3.
-    pub(super) fn agent_exchange(
+    fn agent_exchange(
         &self,
         agent: &Arc<AgentRef>,
     ) -> BoxFuture<'static, Result<Minted, EntraError>> {
@@ -98,31 +140,10 @@ impl Chain {
             client_id: agent.agent_identity_client_id.clone(),
         });
         let mint = minter(self, agent.clone(), |chain, agent| async move {
+            let scopes = ScopeSet::exchange(agent.authority.exchange_resource());
             chain
-                .agent_identity_grant(
-                    &agent,
-                    &ScopeSet::exchange(agent.authority.exchange_resource()),
-                )
+                .agent_identity_grant(&agent, &scopes, Audience::Exchange)
                 .await
-        });
-        self.cache.get_or_mint(key, mint)
-    }
-
-    /// Hop 2 with a resource scope: an app-only agent token.
-    pub(super) fn agent_identity(
-        &self,
-        agent: &Arc<AgentRef>,
-        scopes: &ScopeSet,
-    ) -> BoxFuture<'static, Result<Minted, EntraError>> {
-        let key = HopKey::AgentIdentity(ResourceKey {
-            authority_host: agent.authority.host_trimmed().to_owned(),
-            tenant: agent.authority.tenant.clone(),
-            client_id: agent.agent_identity_client_id.clone(),
-            scopes: scopes.clone(),
-        });
-        let target = (agent.clone(), scopes.clone());
-        let mint = minter(self, target, |chain, (agent, scopes)| async move {
-            chain.agent_identity_grant(&agent, &scopes).await
         });
         self.cache.get_or_mint(key, mint)
     }
@@ -132,6 +153,7 @@ impl Chain {
         &self,
         agent: &Arc<AgentRef>,
         scopes: &ScopeSet,
+        audience: Audience,
     ) -> Result<IssuedToken, EntraError> {
         let t1 = self.exchange(agent).await?;
         let form = grant::agent_identity(
@@ -140,30 +162,48 @@ impl Chain {
             scopes,
         );
         let endpoint = agent.authority.token_endpoint();
-        let token = self
-            .client
-            .request_token(Hop::AgentIdentity, &endpoint, &form)
-            .await?;
-        let audience = if scopes.contains_exchange() {
-            Audience::Exchange
-        } else {
-            Audience::Resource(claims::resource_of(scopes))
-        };
         let expected = Expected {
-            audience,
             oid: agent.agent_identity_object_id.clone(),
-            ..agent_expected(agent, TokenUse::App)
+            ..agent_identity_expected(agent, audience, TokenUse::App)
         };
-        self.checked(token, &expected, Hop::AgentIdentity)
+        self.request_checked(Hop::AgentIdentity, &endpoint, &form, &expected)
+            .await
     }
 
-    /// Hop 3: the Agent User's token.
-    pub(super) fn agent_user(
+    /// Hop 2, the Agent Identity's own token for a resource's `scopes` (hop 1 → hop 2). Never an
+    /// exchange token.
+    pub fn app_only_token(
+        &self,
+        agent: &Arc<AgentRef>,
+        scopes: &ScopeSet,
+    ) -> BoxFuture<'static, Result<Minted, EntraError>> {
+        if let Some(refused) = refuse_exchange(scopes, Hop::AgentIdentity) {
+            return refused;
+        }
+        let key = HopKey::AgentIdentity(ResourceKey {
+            authority_host: agent.authority.host_trimmed().to_owned(),
+            tenant: agent.authority.tenant.clone(),
+            client_id: agent.agent_identity_client_id.clone(),
+            scopes: scopes.clone(),
+        });
+        let target = (agent.clone(), scopes.clone());
+        let mint = minter(self, target, |chain, (agent, scopes)| async move {
+            let audience = Audience::Resource(claims::resource_of(&scopes));
+            chain.agent_identity_grant(&agent, &scopes, audience).await
+        });
+        self.cache.get_or_mint(key, mint)
+    }
+
+    /// Hop 3, the Agent User's delegated token for `scopes` (hop 1 → hop 2 exchange → hop 3).
+    pub fn agent_user_token(
         &self,
         agent: &Arc<AgentRef>,
         user: &UserSelector,
         scopes: &ScopeSet,
     ) -> BoxFuture<'static, Result<Minted, EntraError>> {
+        if let Some(refused) = refuse_exchange(scopes, Hop::AgentUser) {
+            return refused;
+        }
         let key = HopKey::User(UserKey {
             authority_host: agent.authority.host_trimmed().to_owned(),
             tenant: agent.authority.tenant.clone(),
@@ -184,31 +224,32 @@ impl Chain {
                 &scopes,
             );
             let endpoint = agent.authority.token_endpoint();
-            let token = chain
-                .client
-                .request_token(Hop::AgentUser, &endpoint, &form)
-                .await?;
             let (oid, upn) = match &user {
                 UserSelector::ObjectId(id) => (Some(id.clone()), None),
                 UserSelector::Upn(upn) => (None, Some(upn.clone())),
             };
+            let audience = Audience::Resource(claims::resource_of(&scopes));
             let expected = Expected {
-                audience: Audience::Resource(claims::resource_of(&scopes)),
                 oid,
                 upn,
-                ..agent_expected(&agent, TokenUse::User)
+                ..agent_identity_expected(&agent, audience, TokenUse::User)
             };
-            chain.checked(token, &expected, Hop::AgentUser)
+            chain
+                .request_checked(Hop::AgentUser, &endpoint, &form, &expected)
+                .await
         });
         self.cache.get_or_mint(key, mint)
     }
 
-    /// A plain app registration's resource token.
-    pub(super) fn app(
+    /// A plain app registration's token for `scopes` (`client_credentials` with its credential).
+    pub fn app_registration_token(
         &self,
         app: &Arc<AppRef>,
         scopes: &ScopeSet,
     ) -> BoxFuture<'static, Result<Minted, EntraError>> {
+        if let Some(refused) = refuse_exchange(scopes, Hop::App) {
+            return refused;
+        }
         let key = HopKey::App(ResourceKey {
             authority_host: app.authority.host_trimmed().to_owned(),
             tenant: app.authority.tenant.clone(),
@@ -217,37 +258,21 @@ impl Chain {
         });
         let target = (app.clone(), scopes.clone());
         let mint = minter(self, target, |chain, (app, scopes)| async move {
-            let endpoint = app.authority.token_endpoint();
             let auth = chain
                 .client_auth(&app.credential, &app.authority, &app.client_id, Hop::App)
                 .await?;
             let form = grant::app(&app.client_id, auth, &scopes);
-            let token = chain
-                .client
-                .request_token(Hop::App, &endpoint, &form)
-                .await?;
-            let expected = Expected {
-                tenant: app.authority.tenant.clone(),
-                audience: Audience::Resource(claims::resource_of(&scopes)),
-                app_id: app.client_id.clone(),
-                token_use: TokenUse::App,
-                oid: None,
-                upn: None,
-            };
-            chain.checked(token, &expected, Hop::App)
+            let expected = expected(
+                &app.authority.tenant,
+                Audience::Resource(claims::resource_of(&scopes)),
+                &app.client_id,
+                TokenUse::App,
+            );
+            let endpoint = app.authority.token_endpoint();
+            chain
+                .request_checked(Hop::App, &endpoint, &form, &expected)
+                .await
         });
         self.cache.get_or_mint(key, mint)
-    }
-}
-
-/// What every token issued to the Agent Identity says; callers set `aud`, `oid` and `upn`.
-fn agent_expected(agent: &AgentRef, token_use: TokenUse) -> Expected {
-    Expected {
-        tenant: agent.authority.tenant.clone(),
-        audience: Audience::Exchange,
-        app_id: agent.agent_identity_client_id.clone(),
-        token_use,
-        oid: None,
-        upn: None,
     }
 }

@@ -51,7 +51,7 @@ impl CertificateCredential {
     /// An expired certificate is an error (Entra would refuse it with a less helpful message); one
     /// within 30 days of expiry logs a warning each time a new assertion is signed.
     pub fn assertion(&self, audience: &str, client_id: &str) -> Result<Secret, CredentialError> {
-        let now = self.clock.now();
+        let now = self.clock.wall();
         match expiry_status(self.not_after(), now) {
             ExpiryStatus::Expired => {
                 return Err(CredentialError::Expired {

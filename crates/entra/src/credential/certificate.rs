@@ -3,23 +3,23 @@
 //!
 //! Loading checks everything that can be checked without Entra: the files are PEM, the key is an
 //! unencrypted RSA key, a certificate matches that key (so AADSTS700027 "wrong certificate" is
-//! caught at startup), and the thumbprints are computed once.
+//! caught at startup), and the thumbprints are computed once. The files are read by
+//! `agentmint_base::pem`, the same reader `config check` uses, so both judge a file alike.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
+use agentmint_base::clock::{self, SharedClock};
+use agentmint_base::pem::{CertificateError, KeyError, KeyKind, PemFile};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use der::Decode;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
-use sha1::Sha1;
-use sha2::{Digest, Sha256};
+use jsonwebtoken::{Algorithm, EncodingKey};
+use sha1::{Digest, Sha1};
 
+use super::CredentialError;
 use super::assertion::AssertionMemo;
-use super::{CredentialError, pem_blocks};
-use crate::clock::{self, SharedClock};
 
 /// How long before `notAfter` a certificate starts producing warnings.
 pub const EXPIRY_WARNING: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -115,59 +115,47 @@ impl CertificateCredential {
         cert_path: &Path,
         algorithm: SigningAlgorithm,
     ) -> Result<Self, CredentialError> {
-        let key_blocks = pem_blocks::split(key_pem, key_path)?;
-        let key_block = pem_blocks::private_key(&key_blocks, key_path)?;
-        let key = EncodingKey::from_rsa_pem(key_block.pem.as_bytes()).map_err(|_| {
-            CredentialError::BadKey {
+        let key_file = parse(key_pem, key_path)?;
+        let private = key_file.private_key().map_err(|e| key_error(e, key_path))?;
+        if let KeyKind::NotRsa { algorithm } = private.kind {
+            return Err(CredentialError::UnsupportedKey {
                 path: key_path.to_owned(),
-            }
-        })?;
-        let probe = b"agentmint key check";
-        let signature = jsonwebtoken::crypto::sign(probe, &key, algorithm.jws()).map_err(|_| {
-            CredentialError::BadKey {
-                path: key_path.to_owned(),
-            }
-        })?;
+                kind: algorithm,
+            });
+        }
+        let bad_key = || CredentialError::BadKey {
+            path: key_path.to_owned(),
+        };
+        let key = EncodingKey::from_rsa_pem(private.pem().as_bytes()).map_err(|_| bad_key())?;
+        jsonwebtoken::crypto::sign(b"agentmint key check", &key, algorithm.jws())
+            .map_err(|_| bad_key())?;
 
-        let cert_blocks = pem_blocks::split(cert_pem, cert_path)?;
-        let certificates = pem_blocks::certificates(&cert_blocks);
-        if certificates.is_empty() {
-            return Err(CredentialError::NoCertificate {
-                path: cert_path.to_owned(),
-            });
-        }
-        // The certificate is the one whose public key verifies the probe: in a chain or a combined
-        // file the leaf is not always first.
-        let mut parsed_any = false;
-        for der in &certificates {
-            let Ok(cert) = x509_cert::Certificate::from_der(der) else {
-                continue;
-            };
-            parsed_any = true;
-            let spki = &cert.tbs_certificate.subject_public_key_info;
-            let public = DecodingKey::from_rsa_der(spki.subject_public_key.raw_bytes());
-            let matches = jsonwebtoken::crypto::verify(&signature, probe, &public, algorithm.jws())
-                .unwrap_or(false);
-            if matches {
-                return Ok(Self {
-                    key,
-                    algorithm,
-                    thumbprint_sha256: URL_SAFE_NO_PAD.encode(Sha256::digest(der)),
-                    thumbprint_sha1: URL_SAFE_NO_PAD.encode(Sha1::digest(der)),
-                    not_after: cert.tbs_certificate.validity.not_after.to_system_time(),
-                    clock: clock::system(),
-                    memo: Mutex::new(AssertionMemo::default()),
-                });
-            }
-        }
-        if !parsed_any {
-            return Err(CredentialError::BadCertificate {
-                path: cert_path.to_owned(),
-            });
-        }
-        Err(CredentialError::KeyMismatch {
-            key: key_path.to_owned(),
-            cert: cert_path.to_owned(),
+        let certificates = parse(cert_pem, cert_path)?
+            .certificates()
+            .map_err(|e| match e {
+                CertificateError::NoCertificate => CredentialError::NoCertificate {
+                    path: cert_path.to_owned(),
+                },
+                CertificateError::Malformed => CredentialError::BadCertificate {
+                    path: cert_path.to_owned(),
+                },
+            })?;
+        // In a chain or a combined file the leaf is not always first: take the key's own.
+        let cert = certificates
+            .iter()
+            .find(|c| private.belongs_to(c))
+            .ok_or_else(|| CredentialError::KeyMismatch {
+                key: key_path.to_owned(),
+                cert: cert_path.to_owned(),
+            })?;
+        Ok(Self {
+            key,
+            algorithm,
+            thumbprint_sha256: URL_SAFE_NO_PAD.encode(cert.sha256),
+            thumbprint_sha1: URL_SAFE_NO_PAD.encode(Sha1::digest(&cert.der)),
+            not_after: cert.not_after.to_system_time(),
+            clock: clock::system(),
+            memo: Mutex::new(AssertionMemo::default()),
         })
     }
 
@@ -195,7 +183,7 @@ impl CertificateCredential {
 
     /// Where the certificate stands now.
     pub fn expiry_status(&self) -> ExpiryStatus {
-        expiry_status(self.not_after, self.clock.now())
+        expiry_status(self.not_after, self.clock.wall())
     }
 }
 
@@ -214,6 +202,24 @@ fn read(path: &Path) -> Result<Vec<u8>, CredentialError> {
         path: PathBuf::from(path),
         kind: e.kind(),
     })
+}
+
+/// The PEM blocks of `bytes` (the file at `path`).
+fn parse(bytes: &[u8], path: &Path) -> Result<PemFile, CredentialError> {
+    PemFile::parse(bytes).ok_or_else(|| CredentialError::NotPem {
+        path: path.to_owned(),
+    })
+}
+
+/// The credential error for a key file the PEM reader refused.
+fn key_error(err: KeyError, path: &Path) -> CredentialError {
+    let path = path.to_owned();
+    match err {
+        KeyError::NoKey => CredentialError::NoPrivateKey { path },
+        KeyError::SeveralKeys(_) => CredentialError::ManyKeys { path },
+        KeyError::Encrypted => CredentialError::EncryptedKey { path },
+        KeyError::Malformed => CredentialError::BadKey { path },
+    }
 }
 
 /// Formats a time for messages (RFC 7231 date; never panics on pre-epoch times).

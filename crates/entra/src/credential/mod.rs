@@ -9,7 +9,6 @@ mod assertion;
 mod certificate;
 mod client_secret;
 mod managed_identity;
-mod pem_blocks;
 mod workload;
 
 use std::fmt;

@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime};
 use tokio::io::AsyncReadExt;
 
 use super::CredentialError;
-use crate::clock::{self, SharedClock};
 use crate::secret::Secret;
+use agentmint_base::clock::{self, SharedClock};
 
 /// Contents older than this are re-read.
 pub const REREAD_AFTER: Duration = Duration::from_secs(5 * 60);
@@ -50,7 +50,7 @@ impl WorkloadIdentityCredential {
     /// The current token, re-read from the file when the copy held is older than [`REREAD_AFTER`]
     /// (or the clock went backwards).
     pub async fn assertion(&self) -> Result<Secret, CredentialError> {
-        let now = self.clock.now();
+        let now = self.clock.wall();
         {
             let cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
             if let Some((token, read_at)) = cached.as_ref() {
@@ -106,7 +106,7 @@ impl fmt::Debug for WorkloadIdentityCredential {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::ManualClock;
+    use agentmint_base::ManualClock;
     use std::sync::Arc;
 
     #[tokio::test]
@@ -114,9 +114,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("token");
         std::fs::write(&path, "first-token\n").unwrap();
-        let clock = ManualClock::new(SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000));
-        let cred =
-            WorkloadIdentityCredential::new(path.clone()).with_clock(Arc::new(clock.clone()));
+        let clock = Arc::new(ManualClock::starting_at(
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000),
+        ));
+        let cred = WorkloadIdentityCredential::new(path.clone()).with_clock(clock.clone());
 
         assert_eq!(cred.assertion().await.unwrap().expose(), "first-token");
         std::fs::write(&path, "second-token").unwrap();

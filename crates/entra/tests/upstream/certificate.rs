@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use agentmint_entra::clock::ManualClock;
+use agentmint_base::ManualClock;
 use agentmint_entra::credential::{ASSERTION_LIFETIME, ExpiryStatus};
 use agentmint_entra::{CertificateCredential, CredentialError, SigningAlgorithm};
 use base64::Engine;
@@ -17,14 +17,9 @@ use crate::support::*;
 const AUD: &str =
     "https://login.microsoftonline.com/11111111-1111-1111-1111-111111111111/oauth2/v2.0/token";
 
-fn credential(alg: SigningAlgorithm) -> CertificateCredential {
-    let c = cert();
-    CertificateCredential::from_pem(c.key_pkcs8_pem.as_bytes(), c.cert_pem.as_bytes(), alg).unwrap()
-}
-
-fn with_clock(at: SystemTime) -> (CertificateCredential, ManualClock) {
-    let clock = ManualClock::new(at);
-    let cred = credential(SigningAlgorithm::Ps256).with_clock(Arc::new(clock.clone()));
+fn with_clock(at: SystemTime) -> (CertificateCredential, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::starting_at(at));
+    let cred = certificate_credential(SigningAlgorithm::Ps256).with_clock(clock.clone());
     (cred, clock)
 }
 
@@ -126,7 +121,7 @@ fn a_missing_file_names_its_path() {
 
 #[test]
 fn the_ps256_assertion_verifies_with_the_certificates_public_key() {
-    let a = credential(SigningAlgorithm::Ps256)
+    let a = certificate_credential(SigningAlgorithm::Ps256)
         .assertion(AUD, BLUEPRINT)
         .unwrap();
     let mut v = Validation::new(Algorithm::PS256);
@@ -149,7 +144,7 @@ fn the_ps256_assertion_verifies_with_the_certificates_public_key() {
 #[test]
 fn the_legacy_rs256_assertion_carries_a_sha1_x5t() {
     use sha1::Sha1;
-    let a = credential(SigningAlgorithm::Rs256)
+    let a = certificate_credential(SigningAlgorithm::Rs256)
         .assertion(AUD, BLUEPRINT)
         .unwrap();
     let header = jsonwebtoken::decode_header(a.expose()).unwrap();
@@ -208,7 +203,7 @@ fn a_clock_that_jumps_back_gets_a_fresh_assertion() {
     let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let (cred, clock) = with_clock(start);
     let first = cred.assertion(AUD, BLUEPRINT).unwrap();
-    clock.set(start - Duration::from_secs(3600));
+    clock.set_wall(start - Duration::from_secs(3600));
     let second = cred.assertion(AUD, BLUEPRINT).unwrap();
     assert_ne!(first, second);
     assert_eq!(claims(second.expose())["nbf"], 1_800_000_000u64 - 3600);

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use agentmint_entra::credential::{ManagedIdentitySource, UserAssignedIdentity};
 use agentmint_entra::grant::{self, ClientAuth};
 use agentmint_entra::{
-    CertificateCredential, Chain, Credential, Hop, ManagedIdentityCredential, NoCache, ScopeSet,
-    Secret, SigningAlgorithm, UserSelector, WorkloadIdentityCredential,
+    Chain, Credential, Hop, ManagedIdentityCredential, NoCache, ScopeSet, Secret, SigningAlgorithm,
+    UserSelector, WorkloadIdentityCredential,
 };
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use agentmint_testkit::jwt;
 
 use crate::support::*;
 
@@ -35,13 +37,7 @@ async fn hop1_with_a_certificate_sends_exactly_the_protocol_fields() {
     let t1 = app_token(BLUEPRINT, "t1");
     respond(&server, hop1_form(), &t1).await;
     respond(&server, hop2_form(&t1, GRAPH), &app_token(AGENT_ID, "app")).await;
-    let c = cert();
-    let cred = CertificateCredential::from_pem(
-        c.key_pkcs8_pem.as_bytes(),
-        c.cert_pem.as_bytes(),
-        SigningAlgorithm::Ps256,
-    )
-    .unwrap();
+    let cred = certificate_credential(SigningAlgorithm::Ps256);
     let agent = agent(&server, Credential::Certificate(Arc::new(cred)));
     let chain = Chain::new(fast_client(), Arc::new(NoCache));
     chain.app_only_token(&agent, &scopes(GRAPH)).await.unwrap();
@@ -182,42 +178,29 @@ fn the_matcher_rejects_a_hop3_form_with_both_user_selectors_or_requested_token_u
 #[tokio::test]
 async fn a_client_secret_replaces_the_assertion_fields_on_the_wire() {
     let server = MockServer::start().await;
-    let form = ExactForm::new()
-        .eq("grant_type", "client_credentials")
-        .eq("client_id", APP_ID)
-        .eq("scope", GRAPH)
-        .eq("client_secret", "dev-secret-value");
+    let form = app_form().eq("client_secret", "dev-secret-value");
     respond(&server, form, &app_token(APP_ID, "app")).await;
     let (cred, _dir) = secret_credential("dev-secret-value\n");
-    let chain = Chain::new(fast_client(), Arc::new(NoCache));
-    chain
-        .app_registration_token(&app(&server, cred), &scopes(GRAPH))
-        .await
-        .unwrap();
+    app_registration_token(&server, cred).await;
 }
 
 #[tokio::test]
 async fn a_workload_identity_token_file_is_the_client_assertion() {
     let server = MockServer::start().await;
-    let federated = jwt(
-        serde_json::json!({"iss": "https://oidc.example", "sub": "system:serviceaccount:ns:sa"}),
+    let federated = jwt::unsigned(
+        &serde_json::json!({"iss": "https://oidc.example", "sub": "system:serviceaccount:ns:sa"}),
     );
-    let form = ExactForm::new()
-        .eq("grant_type", "client_credentials")
-        .eq("client_id", APP_ID)
-        .eq("scope", GRAPH)
-        .eq("client_assertion_type", JWT_BEARER)
-        .eq("client_assertion", federated.clone());
-    respond(&server, form, &app_token(APP_ID, "app")).await;
+    respond(
+        &server,
+        assertion_form(&federated),
+        &app_token(APP_ID, "app"),
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("token");
     std::fs::write(&path, format!("{federated}\n")).unwrap();
     let cred = Credential::WorkloadIdentity(Arc::new(WorkloadIdentityCredential::new(path)));
-    let chain = Chain::new(fast_client(), Arc::new(NoCache));
-    chain
-        .app_registration_token(&app(&server, cred), &scopes(GRAPH))
-        .await
-        .unwrap();
+    app_registration_token(&server, cred).await;
 }
 
 #[tokio::test]
@@ -240,13 +223,12 @@ async fn imds_is_asked_with_its_api_version_metadata_header_and_identity_paramet
         .expect(1)
         .mount(&server)
         .await;
-    let form = ExactForm::new()
-        .eq("grant_type", "client_credentials")
-        .eq("client_id", APP_ID)
-        .eq("scope", GRAPH)
-        .eq("client_assertion_type", JWT_BEARER)
-        .eq("client_assertion", mi_token.clone());
-    respond(&server, form, &app_token(APP_ID, "app")).await;
+    respond(
+        &server,
+        assertion_form(&mi_token),
+        &app_token(APP_ID, "app"),
+    )
+    .await;
 
     let source = ManagedIdentitySource::Imds {
         endpoint: format!("{}/metadata/identity/oauth2/token", server.uri()),
@@ -259,11 +241,7 @@ async fn imds_is_asked_with_its_api_version_metadata_header_and_identity_paramet
         source,
         Some(identity),
     )));
-    let chain = Chain::new(fast_client(), Arc::new(NoCache));
-    let minted = chain
-        .app_registration_token(&app(&server, cred), &scopes(GRAPH))
-        .await
-        .unwrap();
+    let minted = app_registration_token(&server, cred).await;
     assert!(minted.token.access_token.expose().contains('.'));
 }
 
@@ -313,4 +291,30 @@ async fn app_service_is_asked_with_its_api_version_identity_header_and_client_id
 
 fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("x", s)]).unwrap()[2..].to_owned()
+}
+
+/// The app registration's `client_credentials` form for Graph, before its client authentication.
+fn app_form() -> ExactForm {
+    ExactForm::new()
+        .eq("grant_type", "client_credentials")
+        .eq("client_id", APP_ID)
+        .eq("scope", GRAPH)
+}
+
+/// [`app_form`] authenticated by the client assertion `assertion`.
+fn assertion_form(assertion: &str) -> ExactForm {
+    app_form()
+        .eq("client_assertion_type", JWT_BEARER)
+        .eq("client_assertion", assertion.to_owned())
+}
+
+/// The app registration's Graph token with `credential`, from `server` (no cache).
+async fn app_registration_token(
+    server: &MockServer,
+    credential: Credential,
+) -> agentmint_entra::Minted {
+    Chain::new(fast_client(), Arc::new(NoCache))
+        .app_registration_token(&app(server, credential), &scopes(GRAPH))
+        .await
+        .unwrap()
 }

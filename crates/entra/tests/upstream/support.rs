@@ -7,11 +7,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use agentmint_entra::agent::{AgentRef, AppRef, Authority};
 use agentmint_entra::{
-    ClientOptions, Credential, EntraClient, EntraError, HopCache, HopKey, Jitter, Minted, Minter,
-    RetryPolicy,
+    CertificateCredential, ClientOptions, Credential, EntraClient, EntraError, HopCache, HopKey,
+    Jitter, Minted, Minter, RetryPolicy, SigningAlgorithm,
 };
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use agentmint_testkit::{jwt, pki};
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use wiremock::{Match, MockServer, Request};
@@ -30,16 +29,6 @@ pub fn token_path() -> String {
     format!("/{TENANT}/oauth2/v2.0/token")
 }
 
-/// An unsigned JWT carrying `claims` (the client never verifies signatures).
-pub fn jwt(claims: Value) -> String {
-    let enc = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
-    format!(
-        "{}.{}.c2lnbmF0dXJl",
-        enc(&json!({"alg": "RS256", "typ": "JWT"})),
-        enc(&claims)
-    )
-}
-
 /// The exchange app's id: the `aud` of T1 and T2.
 pub const EXCHANGE_APP_ID: &str = "fb60f99c-7a34-4190-8149-302f77469936";
 /// Microsoft Graph's resource URI: the `aud` of v1 Graph tokens.
@@ -55,15 +44,15 @@ pub fn app_token(appid: &str, tag: &str) -> String {
     } else {
         GRAPH_RESOURCE
     };
-    jwt(
-        json!({"tid": TENANT, "aud": aud, "appid": appid, "idtyp": "app", "oid": appid, "tag": tag}),
+    jwt::unsigned(
+        &json!({"tid": TENANT, "aud": aud, "appid": appid, "idtyp": "app", "oid": appid, "tag": tag}),
     )
 }
 
 /// A delegated Graph token for the Agent User, issued to the Agent Identity.
 pub fn user_token(tag: &str) -> String {
-    jwt(
-        json!({"tid": TENANT, "aud": GRAPH_RESOURCE, "appid": AGENT_ID, "idtyp": "user", "oid": USER_OID, "upn": USER_UPN, "scp": "User.Read", "tag": tag}),
+    jwt::unsigned(
+        &json!({"tid": TENANT, "aud": GRAPH_RESOURCE, "appid": AGENT_ID, "idtyp": "user", "oid": USER_OID, "upn": USER_UPN, "scp": "User.Read", "tag": tag}),
     )
 }
 
@@ -357,7 +346,7 @@ impl HopCache for MapCache {
     }
 }
 
-/// A generated RSA key and self-signed certificate, made once per test binary.
+/// The kit's RSA key and a self-signed certificate for it, made once per test binary.
 pub struct TestCert {
     /// PKCS#8 `PRIVATE KEY` PEM.
     pub key_pkcs8_pem: String,
@@ -370,13 +359,13 @@ pub struct TestCert {
 /// Valid until 2035-01-01.
 pub fn cert() -> &'static TestCert {
     static CERT: OnceLock<TestCert> = OnceLock::new();
-    CERT.get_or_init(make_cert)
+    CERT.get_or_init(|| make_cert(pki::rsa_key()))
 }
 
 /// A second, unrelated key and certificate.
 pub fn other_cert() -> &'static TestCert {
     static CERT: OnceLock<TestCert> = OnceLock::new();
-    CERT.get_or_init(make_cert)
+    CERT.get_or_init(|| make_cert(pki::other_rsa_key()))
 }
 
 /// The test certificates' notAfter.
@@ -384,31 +373,22 @@ pub fn cert_not_after() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(2_051_222_400) // 2035-01-01T00:00:00Z
 }
 
-fn make_cert() -> TestCert {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("RSA key");
-    let mut params = rcgen::CertificateParams::new(vec!["agentmint-test".to_owned()]).unwrap();
-    params.not_after = rcgen::date_time_ymd(2035, 1, 1);
-    let cert = params.self_signed(&key).unwrap();
-    let pkcs8 = key.serialize_der();
+fn make_cert(key: &rcgen::KeyPair) -> TestCert {
+    let cert_pem = pki::self_signed_until(
+        key,
+        time::OffsetDateTime::from_unix_timestamp(2_051_222_400).unwrap(),
+    );
     TestCert {
         key_pkcs8_pem: key.serialize_pem(),
-        key_pkcs1_pem: pem::encode(&pem::Pem::new("RSA PRIVATE KEY", pkcs8_to_pkcs1(&pkcs8))),
-        cert_pem: cert.pem(),
-        cert_der: cert.der().to_vec(),
+        key_pkcs1_pem: pki::pkcs1_pem(key),
+        cert_der: pki::certificate_der(&cert_pem),
+        cert_pem,
     }
 }
 
-/// The RSAPrivateKey (PKCS#1) inside a PKCS#8 PrivateKeyInfo.
-fn pkcs8_to_pkcs1(pkcs8: &[u8]) -> Vec<u8> {
-    use der::asn1::{AnyRef, OctetStringRef};
-    use der::{Decode, Reader, SliceReader};
-    let mut reader = SliceReader::new(pkcs8).unwrap();
-    reader
-        .sequence(|r| {
-            let _version = u8::decode(r)?;
-            let _algorithm = AnyRef::decode(r)?;
-            let key = OctetStringRef::decode(r)?;
-            Ok(key.as_bytes().to_vec())
-        })
+/// A certificate credential from [`cert`], signing with `algorithm`.
+pub fn certificate_credential(algorithm: SigningAlgorithm) -> CertificateCredential {
+    let c = cert();
+    CertificateCredential::from_pem(c.key_pkcs8_pem.as_bytes(), c.cert_pem.as_bytes(), algorithm)
         .unwrap()
 }

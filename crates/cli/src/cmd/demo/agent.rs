@@ -3,11 +3,12 @@
 //! prints their decoded claims side by side. Then it shows why the managed-identity token must never
 //! be used directly, and how many requests Entra (the emulator) saw.
 
-use agentmint_entra::claims::{Audience, Expected, TokenUse};
+use agentmint_gateway::claims::{Audience, Expected, TenantPins, TokenUse};
+use agentmint_stack::Stack;
 use anyhow::{Context, bail};
 use serde_json::{Map, Value};
 
-use super::setup::{AGENT, BOT, GRAPH_DEFAULT, Stack, USER_SCOPE};
+use super::setup::{AGENT, BOT, GRAPH_DEFAULT, USER_SCOPE};
 use crate::claims;
 
 /// One token fetched through a local URL.
@@ -19,17 +20,28 @@ struct Fetched {
 pub async fn run_builtin(stack: &Stack) -> anyhow::Result<u8> {
     let http = reqwest::Client::builder().no_proxy().build()?;
     // The emulator serves https with its own CA; only the demo's direct calls to it need that CA.
-    let ca_pem = std::fs::read(&stack.ca_path).context("reading the emulator's CA")?;
+    let ca_path = stack
+        .emulator_ca
+        .as_ref()
+        .context("the demo's emulator serves https")?;
+    let ca_pem = std::fs::read(ca_path).context("reading the emulator's CA")?;
     let emulator_http = reqwest::Client::builder()
         .no_proxy()
         .tls_certs_merge(reqwest::Certificate::from_pem_bundle(&ca_pem)?)
         .build()?;
-    let agent_urls = stack.urls.provider(AGENT).context("agent provider URLs")?;
-    let bot_urls = stack.urls.provider(BOT).context("bot provider URLs")?;
+    let resolver = stack
+        .resolver
+        .as_ref()
+        .context("the demo runs a sandbox resolver")?;
+    let agent_urls = resolver
+        .urls
+        .provider(AGENT)
+        .context("agent provider URLs")?;
+    let bot_urls = resolver.urls.provider(BOT).context("bot provider URLs")?;
 
     println!(
         "agentmint demo: emulator {} | gateway {} | sandbox http://{}",
-        stack.emulator_url, stack.gateway_url, stack.sandbox_addr
+        stack.emulator_url, stack.gateway_url, resolver.addr
     );
     println!();
     let mut fetched = Vec::new();
@@ -202,8 +214,8 @@ async fn direct_mi_mistake(stack: &Stack, http: &reqwest::Client) -> anyhow::Res
         oid: None,
         upn: None,
     };
-    let pins = agentmint_entra::tenant::TenantPins::default();
-    match agentmint_entra::claims::check(token, &expected, &pins, agentmint_entra::Hop::App) {
+    let pins = TenantPins::default();
+    match agentmint_gateway::claims::check(token, &expected, &pins, agentmint_gateway::Hop::App) {
         Ok(()) => bail!("the claims check accepted a managed-identity token as the bot's token"),
         Err(err) => {
             println!(

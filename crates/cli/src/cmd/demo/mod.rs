@@ -41,13 +41,12 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
             temp.path().to_path_buf()
         }
     };
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stack = setup::start(&dir, stop_rx).await?;
+    let stack = setup::start(dir).await?;
 
     let code = if args.command.is_empty() {
         agent::run_builtin(&stack).await?
     } else {
-        let env = stack.agent_env(std::env::vars());
+        let env = setup::agent_env(&stack, std::env::vars())?;
         agentmint_sandbox::launcher::run_agent(&args.command[0], &args.command[1..], env).await?
     };
 
@@ -57,7 +56,7 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
         println!("  gateway gRPC  {}", stack.gateway_url);
         println!("  gateway admin {}", stack.admin_url);
         println!("  config        {}", stack.config_path.display());
-        for (name, value) in stack.agent_env(std::iter::empty()) {
+        for (name, value) in setup::agent_env(&stack, std::iter::empty())? {
             if name.ends_with("TOKEN_URL") || name == "IDENTITY_ENDPOINT" {
                 println!("  {name}={value}");
             }
@@ -68,7 +67,6 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
             _ = rx => {}
         }
     }
-    let _ = stop_tx.send(true);
-    stack.join().await;
+    stack.shutdown().await;
     Ok(code)
 }

@@ -1,0 +1,21 @@
+//! agentmint-base: the small things the client-side crates (config, entra, cache) must agree on,
+//! kept in one leaf crate so that they cannot drift apart.
+//!
+//! - [`pem`]: the one reader of key and certificate files. `config check` and the gateway's
+//!   credential loader both use it, so they accept and refuse the same files for the same reasons.
+//! - [`exchange`]: the token-exchange scope in every cloud's spelling, which nothing ever serves.
+//! - [`clock`]: the one injected clock (monotonic time for cache expiry, wall time for assertions
+//!   and certificate validity, timers that follow it) and [`ManualClock`] for tests.
+//!
+//! The emulator does not depend on this crate: it plays Entra and must stay independent of the
+//! client it is used to test.
+
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod exchange;
+mod manual_clock;
+pub mod pem;
+
+pub use clock::{Clock, SharedClock, Sleep, SystemClock};
+pub use manual_clock::ManualClock;

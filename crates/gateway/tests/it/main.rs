@@ -1,0 +1,9 @@
+//! The gateway's integration tests, one binary (each test binary is a separate link): the real
+//! gateway on loopback port 0, in front of the emulator or a mock upstream, driven over gRPC.
+//! One module per behaviour.
+
+mod claims_mismatch;
+mod concurrency;
+mod policy;
+mod reload;
+mod support;
