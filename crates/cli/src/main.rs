@@ -41,6 +41,9 @@ enum Command {
     Config(cmd::config::Command),
     /// Run the benchmarks against the emulator.
     Bench(cmd::bench::Args),
+    /// Health checks for images without a shell (Docker HEALTHCHECK, Kubernetes exec probes).
+    #[command(subcommand)]
+    Probe(cmd::probe::Command),
 }
 
 fn main() -> std::process::ExitCode {
@@ -48,7 +51,7 @@ fn main() -> std::process::ExitCode {
     // One TLS crypto provider for every rustls user in the process (reqwest, the emulator).
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let default_filter = match cli.command {
-        Command::Bench(_) => "warn",
+        Command::Bench(_) | Command::Probe(_) => "warn",
         _ => "info",
     };
     let filter = cli.log.as_deref().unwrap_or(default_filter);
@@ -75,6 +78,7 @@ fn main() -> std::process::ExitCode {
             Command::Token(args) => cmd::token::run(args).await,
             Command::Config(command) => cmd::config::run(command).await,
             Command::Bench(args) => cmd::bench::run(args).await,
+            Command::Probe(command) => cmd::probe::run(command).await,
         }
     });
     match result {
