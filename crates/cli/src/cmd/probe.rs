@@ -8,7 +8,8 @@
 //!   on a 2xx answer within the timeout, 1 otherwise.
 //! - `agentmint probe env-file PATH`: the sidecar resolver wrote its env file (`--env-file`), the
 //!   file holds `AGENTMINT_TOKEN_URL`, and the resolver accepts connections at that URL's address;
-//!   exit 0 then, 1 otherwise.
+//!   exit 0 then, 1 otherwise. `--wait-secs N` retries for up to N seconds (systemd
+//!   `ExecStartPost=`, so units ordered after the sidecar find the file written).
 //!
 //! Output is one line on stderr saying why a check failed. The env file holds capability URLs, so
 //! a failure names the file and the variable, never a value.
@@ -35,6 +36,10 @@ pub enum Command {
         /// Give up connecting to the resolver after this many seconds.
         #[arg(long, default_value_t = 2)]
         timeout_secs: u64,
+        /// Keep checking for up to this many seconds before failing (a systemd `ExecStartPost=`
+        /// waiting for the sidecar to start; 0 checks once, as a Kubernetes probe does).
+        #[arg(long, default_value_t = 0)]
+        wait_secs: u64,
     },
 }
 
@@ -44,8 +49,19 @@ const MAX_ENV_FILE_BYTES: u64 = 1 << 20;
 pub async fn run(command: Command) -> anyhow::Result<u8> {
     let outcome = match command {
         Command::Http { url, timeout_secs } => http(&url, Duration::from_secs(timeout_secs)).await,
-        Command::EnvFile { path, timeout_secs } => {
-            env_file(&path, Duration::from_secs(timeout_secs)).await
+        Command::EnvFile {
+            path,
+            timeout_secs,
+            wait_secs,
+        } => {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(wait_secs);
+            loop {
+                let outcome = env_file(&path, Duration::from_secs(timeout_secs)).await;
+                if outcome.is_ok() || tokio::time::Instant::now() >= deadline {
+                    break outcome;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
         }
     };
     match outcome {
