@@ -82,9 +82,8 @@ fn tools() -> &'static Tools {
                 .expect("run tests/deploy/setup.sh");
             assert!(out.status.success(), "tests/deploy/setup.sh failed");
             for line in String::from_utf8_lossy(&out.stdout).lines() {
-                if let Some((name, value)) = line
-                    .strip_prefix("export ")
-                    .and_then(|l| l.split_once('='))
+                if let Some((name, value)) =
+                    line.strip_prefix("export ").and_then(|l| l.split_once('='))
                 {
                     vars.insert(name.to_owned(), value.trim_matches('\'').to_owned());
                 }
@@ -151,7 +150,10 @@ fn to_json(path: &Path) -> Value {
         if p.endswith('.toml'):\n    print(json.dumps(tomllib.load(open(p, 'rb'))))\n\
         else:\n    print(json.dumps(list(yaml.safe_load_all(open(p)))))\n";
     let (ok, text) = run_tool(
-        Command::new(&tools().python).arg("-c").arg(script).arg(path),
+        Command::new(&tools().python)
+            .arg("-c")
+            .arg(script)
+            .arg(path),
         Duration::from_secs(30),
     );
     assert!(ok, "reading {}: {text}", path.display());
@@ -221,7 +223,11 @@ impl Proc {
                 return ready;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("{} exited ({status}) before ready\n{}", self.name, self.output());
+                panic!(
+                    "{} exited ({status}) before ready\n{}",
+                    self.name,
+                    self.output()
+                );
             }
             assert!(
                 start.elapsed() < Duration::from_secs(30),
@@ -499,11 +505,7 @@ fn assert_both_token_kinds(universe: &Universe, output: &str) {
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|a| {
-            a.iter()
-                .map(|s| s.as_str().unwrap().to_owned())
-                .collect()
-        })
+        .map(|a| a.iter().map(|s| s.as_str().unwrap().to_owned()).collect())
         .unwrap_or_default()
 }
 
@@ -575,10 +577,7 @@ fn systemd_analyze_verifies_the_units() {
         Duration::from_secs(60),
     );
     assert!(ok, "systemd-analyze verify:\n{text}");
-    let complaints: Vec<&str> = text
-        .lines()
-        .filter(|l| l.contains("agentmint"))
-        .collect();
+    let complaints: Vec<&str> = text.lines().filter(|l| l.contains("agentmint")).collect();
     assert!(complaints.is_empty(), "systemd-analyze verify:\n{text}");
 }
 
@@ -616,13 +615,20 @@ fn dockerfile() -> Dockerfile {
         } else if let Some(rest) = line.strip_prefix("CMD ") {
             file.cmd = exec_form(rest);
         } else if let Some(rest) = line.strip_prefix("HEALTHCHECK ") {
-            let cmd = rest.split(" CMD ").nth(1).expect("HEALTHCHECK ... CMD [..]");
+            let cmd = rest
+                .split(" CMD ")
+                .nth(1)
+                .expect("HEALTHCHECK ... CMD [..]");
             file.healthcheck = exec_form(cmd);
         } else if let Some(rest) = line.strip_prefix("USER ") {
             file.user = rest.trim().to_owned();
         }
     }
-    assert_eq!(file.entrypoint, [IMAGE_BIN], "the image's entrypoint is the binary");
+    assert_eq!(
+        file.entrypoint,
+        [IMAGE_BIN],
+        "the image's entrypoint is the binary"
+    );
     assert!(
         !file.healthcheck.is_empty() && file.healthcheck[0] == IMAGE_BIN,
         "the health check runs the binary itself (distroless has no shell): {:?}",
@@ -648,7 +654,10 @@ fn the_images_entrypoint_and_health_check_run() {
     let universe = Universe::start();
     let image = dockerfile();
     assert!(
-        image.user.split(':').all(|id| id.parse::<u32>().is_ok_and(|n| n != 0)),
+        image
+            .user
+            .split(':')
+            .all(|id| id.parse::<u32>().is_ok_and(|n| n != 0)),
         "USER is a numeric non-root id (runAsNonRoot can check it): {}",
         image.user
     );
@@ -668,7 +677,10 @@ fn the_images_entrypoint_and_health_check_run() {
     let (_grpc_ca, env) = kubernetes_gateway_files(&universe, root.path(), config_arg);
     let mut gateway = Proc::start("image gateway", &argv, &env);
     let ready = gateway.ready();
-    assert!(ready["grpc"].as_str().unwrap().starts_with("https://"), "{ready}");
+    assert!(
+        ready["grpc"].as_str().unwrap().starts_with("https://"),
+        "{ready}"
+    );
     let admin = port_of(ready["admin"].as_str().unwrap());
     let (_, _, declared_admin) = universe.config_for(&kubernetes_gateway_config(), root.path());
     let probe: Vec<String> = image
@@ -769,7 +781,11 @@ fn assert_mounted(container: &Value, path: &str, what: &str) {
         .unwrap()
         .iter()
         .any(|m| path.starts_with(&format!("{}/", m["mountPath"].as_str().unwrap())));
-    assert!(mounted, "{what} {path} is on no volume mount of {}", container["name"]);
+    assert!(
+        mounted,
+        "{what} {path} is on no volume mount of {}",
+        container["name"]
+    );
 }
 
 fn env_of(container: &Value) -> Vec<(String, String)> {
@@ -800,7 +816,10 @@ fn kubernetes_gateway_and_agent_pod_run_as_written() {
     let pdb = find(&gateway_docs, "PodDisruptionBudget");
     assert_eq!(pdb["spec"]["selector"], deployment["spec"]["selector"]);
     let container = &pod_spec["containers"][0];
-    assert!(container["command"].is_null(), "the image's ENTRYPOINT runs");
+    assert!(
+        container["command"].is_null(),
+        "the image's ENTRYPOINT runs"
+    );
 
     // The gateway pod: ENTRYPOINT + args, the config from the ConfigMap mount.
     let gw_root = tempfile::tempdir().unwrap();
@@ -864,7 +883,11 @@ fn kubernetes_gateway_and_agent_pod_run_as_written() {
     assert_eq!(container_port(container, "admin"), declared_admin);
     for probe in ["readinessProbe", "livenessProbe"] {
         let p = &container[probe];
-        assert_eq!(probe_port(container, p), declared_admin, "{probe} on the admin port");
+        assert_eq!(
+            probe_port(container, p),
+            declared_admin,
+            "{probe} on the admin port"
+        );
         let url = format!(
             "http://127.0.0.1:{admin}{}",
             p["httpGet"]["path"].as_str().unwrap()
@@ -1007,7 +1030,10 @@ impl Unit {
         self.all("Environment")
             .iter()
             .flat_map(|v| split_words(v))
-            .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+            .filter_map(|kv| {
+                kv.split_once('=')
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            })
             .collect()
     }
 
@@ -1078,8 +1104,7 @@ fn systemd_units_run_as_written() {
     let gw_unit = Unit::read("agentmint-gateway.service", instance, &gw_creds);
     let deploy_config =
         std::fs::read_to_string(repo().join("deploy/systemd/gateway.toml")).unwrap();
-    let (config_text, declared_grpc, _) =
-        universe.config_for(&deploy_config, root.path());
+    let (config_text, declared_grpc, _) = universe.config_for(&deploy_config, root.path());
     let config = toml_text_to_json(&config_text);
     let mail = config["provider"]
         .as_array()
@@ -1088,7 +1113,10 @@ fn systemd_units_run_as_written() {
         .find(|p| p["name"] == instance)
         .expect("the config's provider is the sandbox instance's name");
     let key_name = mail["credential"]["key_file"].as_str().unwrap().to_owned();
-    let cert_name = mail["credential"]["certificate_file"].as_str().unwrap().to_owned();
+    let cert_name = mail["credential"]["certificate_file"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(
         Path::new(&key_name).is_relative() && Path::new(&cert_name).is_relative(),
         "the config names its credentials relative to $CREDENTIALS_DIRECTORY"
@@ -1104,7 +1132,10 @@ fn systemd_units_run_as_written() {
         }
     });
     for name in [&key_name, &cert_name] {
-        assert!(gw_creds.join(name).exists(), "no LoadCredential= gives {name}");
+        assert!(
+            gw_creds.join(name).exists(),
+            "no LoadCredential= gives {name}"
+        );
     }
     let exec: Vec<String> = split_words(gw_unit.one("ExecStart"))
         .iter()
@@ -1123,7 +1154,12 @@ fn systemd_units_run_as_written() {
     ));
     // `agentmint config check`, as the guide runs it, agrees with the gateway.
     let (ok, out) = run_once(
-        &[BIN.into(), "config".into(), "check".into(), config_arg.clone()],
+        &[
+            BIN.into(),
+            "config".into(),
+            "check".into(),
+            config_arg.clone(),
+        ],
         &env,
     );
     assert!(ok, "config check under the unit's credentials: {out}");

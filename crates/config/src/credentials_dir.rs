@@ -55,7 +55,11 @@ providers = []
 
     fn parse_with(dir: Option<&Path>) -> Result<crate::Loaded, crate::Diagnostics> {
         let dir = dir.map(|d| d.display().to_string());
-        let env = move |name: &str| (name == CREDENTIALS_DIRECTORY).then(|| dir.clone()).flatten();
+        let env = move |name: &str| {
+            (name == CREDENTIALS_DIRECTORY)
+                .then(|| dir.clone())
+                .flatten()
+        };
         parse(
             CONFIG,
             Path::new("/nonexistent/etc/gateway.toml"),
@@ -80,12 +84,19 @@ providers = []
         let expected = creds.path().join("sbx.credential");
         assert!(err.contains(&expected.display().to_string()), "{err}");
         assert!(err.contains("$CREDENTIALS_DIRECTORY"), "{err}");
-        std::fs::write(&expected, "a-sandbox-credential-of-enough-length-0123456789").unwrap();
+        std::fs::write(
+            &expected,
+            "a-sandbox-credential-of-enough-length-0123456789",
+        )
+        .unwrap();
         let text = match parse_with(Some(creds.path())) {
             Ok(loaded) => format!("{loaded:?}"),
             Err(diagnostics) => diagnostics.to_string(),
         };
         assert!(!text.contains("cannot read"), "{text}");
-        assert!(!text.contains("a-sandbox-credential"), "secret leaked: {text}");
+        assert!(
+            !text.contains("a-sandbox-credential"),
+            "secret leaked: {text}"
+        );
     }
 }
