@@ -38,7 +38,7 @@ impl Paths {
     }
 
     /// True when relative paths resolve against `$CREDENTIALS_DIRECTORY`.
-    pub(crate) fn from_credentials(&self) -> bool {
+    pub(crate) fn in_credentials(&self) -> bool {
         self.from_credentials
     }
 

@@ -82,7 +82,7 @@ impl Ctx<'_> {
                 if std::path::Path::new(at.value).is_relative() {
                     finding.hint(crate::credentials_dir::relative_hint(
                         self.paths.base(),
-                        self.paths.from_credentials(),
+                        self.paths.in_credentials(),
                     ));
                 }
                 None
