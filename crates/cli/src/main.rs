@@ -42,6 +42,9 @@ enum Command {
     Config(cmd::config::Command),
     /// Run the benchmarks against the emulator.
     Bench(cmd::bench::Args),
+    /// Health checks for images without a shell (Docker HEALTHCHECK, Kubernetes exec probes).
+    #[command(subcommand)]
+    Probe(cmd::probe::Command),
 }
 
 fn main() -> std::process::ExitCode {
@@ -49,7 +52,7 @@ fn main() -> std::process::ExitCode {
     // One TLS crypto provider for every rustls user in the process (reqwest, the emulator).
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let default_filter = match cli.command {
-        Command::Bench(_) => "warn",
+        Command::Bench(_) | Command::Probe(_) => "warn",
         _ => "info",
     };
     // `--log` and `AGENTMINT_LOG` (ours) win over `RUST_LOG` (everyone's), which wins over the default.
@@ -84,6 +87,7 @@ fn main() -> std::process::ExitCode {
             Command::Token(args) => cmd::token::run(args).await,
             Command::Config(command) => cmd::config::run(command).await,
             Command::Bench(args) => cmd::bench::run(args).await,
+            Command::Probe(command) => cmd::probe::run(command).await,
         }
     });
     match result {

@@ -12,6 +12,8 @@ pub(crate) const MAX_FILE_BYTES: u64 = 1 << 20;
 /// Resolves the paths written in one config file.
 pub(crate) struct Paths {
     base: PathBuf,
+    /// The base is `$CREDENTIALS_DIRECTORY` (see `credentials_dir`), not the config's directory.
+    from_credentials: bool,
 }
 
 impl Paths {
@@ -23,7 +25,21 @@ impl Paths {
         };
         Self {
             base: std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()),
+            from_credentials: false,
         }
+    }
+
+    /// Anchors relative paths at systemd's credentials directory.
+    pub(crate) fn in_credentials_dir(dir: &Path) -> Self {
+        Self {
+            base: std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()),
+            from_credentials: true,
+        }
+    }
+
+    /// True when relative paths resolve against `$CREDENTIALS_DIRECTORY`.
+    pub(crate) fn in_credentials(&self) -> bool {
+        self.from_credentials
     }
 
     /// The absolute path for what the file says.

@@ -17,6 +17,7 @@
 
 #![forbid(unsafe_code)]
 
+mod credentials_dir;
 pub mod diagnostics;
 mod files;
 mod reader;
@@ -31,6 +32,7 @@ use std::time::SystemTime;
 
 use toml::de::DeTable;
 
+pub use credentials_dir::CREDENTIALS_DIRECTORY;
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use schema::{
     AgentUser, CacheSettings, Config, CredentialSpec, DEFAULT_ADMIN_LISTEN, DEFAULT_AUTHORITY_HOST,
@@ -103,8 +105,9 @@ pub fn load_with(path: &Path, options: &ParseOptions) -> Result<Loaded, Diagnost
     parse(&source, path, &env, options)
 }
 
-/// Validates config text. `origin` names the file in diagnostics and anchors relative paths; `env`
-/// is the only way the environment is consulted (for `AZURE_FEDERATED_TOKEN_FILE`).
+/// Validates config text. `origin` names the file in diagnostics and anchors relative paths, unless
+/// `CREDENTIALS_DIRECTORY` is set (systemd `LoadCredential=`, see `credentials_dir`); `env` is the
+/// only way the environment is consulted (for `AZURE_FEDERATED_TOKEN_FILE` and `CREDENTIALS_DIRECTORY`).
 pub fn parse(
     source: &str,
     origin: &Path,
@@ -118,7 +121,10 @@ pub fn parse(
     }
     let mut ctx = validate::Ctx {
         report,
-        paths: files::Paths::new(origin),
+        paths: match credentials_dir::base(env) {
+            Some(dir) => files::Paths::in_credentials_dir(&dir),
+            None => files::Paths::new(origin),
+        },
         env,
         check_files: options.check_files,
         now: SystemTime::now(),

@@ -6,5 +6,6 @@ pub mod demo;
 pub mod emulator;
 pub mod gateway;
 pub mod gateway_tls;
+pub mod probe;
 pub mod sandbox;
 pub mod token;

@@ -54,7 +54,8 @@ impl Ctx<'_> {
         }
     }
 
-    /// A path as written, made absolute against the config file's directory.
+    /// A path as written, made absolute against the config file's directory (or
+    /// `$CREDENTIALS_DIRECTORY`, see `credentials_dir`).
     pub(crate) fn path(&mut self, key: &str, at: At<&str>) -> Option<PathBuf> {
         if at.value.trim().is_empty() {
             self.report.error(at.span(), format!("`{key}` is empty"));
@@ -79,9 +80,9 @@ impl Ctx<'_> {
                     format!("cannot read `{key}` {}: {err}", path.display()),
                 );
                 if std::path::Path::new(at.value).is_relative() {
-                    finding.hint(format!(
-                        "relative paths are relative to the config file's directory, {}",
-                        self.paths.base().display()
+                    finding.hint(crate::credentials_dir::relative_hint(
+                        self.paths.base(),
+                        self.paths.in_credentials(),
                     ));
                 }
                 None
