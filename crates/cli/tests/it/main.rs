@@ -4,6 +4,7 @@
 
 mod config_check;
 mod demo;
+mod deploy;
 mod e2e;
 mod mtls;
 mod sdk_interop;

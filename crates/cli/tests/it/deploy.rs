@@ -23,12 +23,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use agentmint_emulator::world::World;
-use rcgen::{
-    BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 const BIN: &str = env!("CARGO_BIN_EXE_agentmint");
 /// The Kubernetes version the manifests must validate against (native sidecars: 1.29+; the preStop
@@ -375,7 +370,7 @@ impl Universe {
         .to_vec();
         let mut emulator = Proc::start("emulator", &argv, &[]);
         let ready = emulator.ready();
-        let credential = hex::encode(Sha256::digest(format!("{:?}", Instant::now()).as_bytes()));
+        let credential = agentmint_testkit::credential::random_credential();
         Universe {
             emulator_url: ready["url"].as_str().unwrap().to_owned(),
             emulator_ca: PathBuf::from(ready["ca"].as_str().unwrap()),
@@ -407,7 +402,7 @@ impl Universe {
         for (placeholder, id) in PLACEHOLDERS.iter().zip(self.world_ids()) {
             text = text.replace(placeholder, &id);
         }
-        let hash = hex::encode(Sha256::digest(self.credential.as_bytes()));
+        let hash = agentmint_testkit::credential::credential_sha256(&self.credential);
         text = text.replace(PLACEHOLDER_SHA256, &hash);
         let (mut grpc, mut admin) = (None, None);
         let mut lines = Vec::new();
@@ -449,22 +444,9 @@ impl Universe {
 
 /// A CA and a server certificate for the gateway's gRPC port (the Service name and loopback).
 fn grpc_pki() -> (String, String, String) {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca, &ca_key);
-    let key = KeyPair::generate().unwrap();
-    let mut server =
-        CertificateParams::new(vec!["agentmint-gateway".to_owned(), "127.0.0.1".to_owned()])
-            .unwrap();
-    server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    let cert = server.signed_by(&key, &issuer).unwrap();
-    (ca_cert.pem(), cert.pem(), key.serialize_pem())
+    let ca = agentmint_testkit::pki::TestCa::new();
+    let server = ca.server(&["agentmint-gateway", "127.0.0.1"]);
+    (ca.cert_pem.clone(), server.cert_pem, server.key_pem)
 }
 
 /// The stand-in agent: fetches both token kinds from the URLs in its environment and prints the
