@@ -1,5 +1,5 @@
 //! The admin HTTP port: `/healthz` (the process is up), `/readyz` (a valid config is loaded and the
-//! gateway is not draining) and `/metrics` (Prometheus text format).
+//! gateway is not draining) and `/metrics` (OpenMetrics text, which Prometheus scrapes natively).
 
 use std::future::Future;
 use std::sync::Arc;
