@@ -10,6 +10,7 @@ pub mod v1 {
 
 mod kind;
 pub mod reason;
+mod redact;
 
 pub use reason::Reason;
 pub use v1::{
