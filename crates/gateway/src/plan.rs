@@ -60,10 +60,15 @@ pub enum Refusal {
     Unauthenticated(#[from] AuthError),
     #[error("the provider name is empty, too long or has control characters")]
     InvalidProvider,
-    #[error("no provider is named {0:?}")]
-    UnknownProvider(String),
+    /// Also the answer for a name no provider has: a sandbox cannot learn which providers exist
+    /// beyond its own (the gateway's log still says which it was).
     #[error("provider {provider:?} is not attached to sandbox {sandbox:?}")]
-    NotAttached { provider: String, sandbox: String },
+    NotAttached {
+        provider: String,
+        sandbox: String,
+        /// Whether a provider of that name is configured at all (for the log, never the answer).
+        configured: bool,
+    },
     #[error("kind must be APP_ONLY or USER_PRINCIPAL")]
     InvalidKind,
     #[error("provider {0:?} names no agent user, so it has no USER_PRINCIPAL tokens")]
@@ -78,7 +83,6 @@ impl Refusal {
         match self {
             Refusal::Unauthenticated(_) => Reason::Unauthenticated,
             Refusal::InvalidProvider => Reason::InvalidProvider,
-            Refusal::UnknownProvider(_) => Reason::UnknownProvider,
             Refusal::NotAttached { .. } => Reason::NotAttached,
             Refusal::InvalidKind => Reason::InvalidKind,
             Refusal::NoAgentUser(_) => Reason::NoAgentUser,
@@ -100,16 +104,14 @@ pub fn authorize(
     if name.is_empty() || name.len() > MAX_PROVIDER_LEN || name.chars().any(char::is_control) {
         return Err(Refusal::InvalidProvider);
     }
-    let provider = registry
-        .providers
-        .get(name)
-        .ok_or_else(|| Refusal::UnknownProvider(name.clone()))?;
-    if !caller.providers.contains(name) {
+    let provider = registry.providers.get(name);
+    let Some(provider) = provider.filter(|_| caller.providers.contains(name)) else {
         return Err(Refusal::NotAttached {
             provider: name.clone(),
             sandbox: caller.identity.name.clone(),
+            configured: provider.is_some(),
         });
-    }
+    };
     let kind = TokenKind::try_from(request.kind).unwrap_or(TokenKind::Unspecified);
     let (policy, chain) = match (kind, &provider.target) {
         (TokenKind::Unspecified, _) => return Err(Refusal::InvalidKind),

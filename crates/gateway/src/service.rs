@@ -68,11 +68,17 @@ impl Broker {
             .unwrap_or(TokenKind::Unspecified)
             .label();
         let reason = refusal.reason();
+        // The caller is told only "not attached"; the operator's log says whether the name exists.
+        let configured = match &refusal {
+            Refusal::NotAttached { configured, .. } => Some(*configured),
+            _ => None,
+        };
         warn!(
             sandbox = caller.identity.name.as_str(),
             provider = %printable(&request.provider),
             kind,
             reason = reason.as_str(),
+            provider_configured = configured,
             "mint refused: {refusal}"
         );
         let status = MintFailure::from(refusal).to_status();

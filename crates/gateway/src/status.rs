@@ -44,7 +44,6 @@ fn refused(refusal: &Refusal) -> Status {
     let code = match refusal {
         Refusal::Unauthenticated(_) => Code::Unauthenticated,
         Refusal::InvalidProvider | Refusal::InvalidKind => Code::InvalidArgument,
-        Refusal::UnknownProvider(_) => Code::NotFound,
         Refusal::NotAttached { .. }
         | Refusal::Scopes(PolicyError::NotAllowed(_) | PolicyError::ExchangeScope(_)) => {
             Code::PermissionDenied
@@ -244,14 +243,10 @@ mod tests {
                 "INVALID_PROVIDER",
             ),
             (
-                Refusal::UnknownProvider("p".into()),
-                Code::NotFound,
-                "UNKNOWN_PROVIDER",
-            ),
-            (
                 Refusal::NotAttached {
                     provider: "p".into(),
                     sandbox: "s".into(),
+                    configured: true,
                 },
                 Code::PermissionDenied,
                 "NOT_ATTACHED",

@@ -14,9 +14,11 @@ pub enum Reason {
     Unauthenticated,
     /// The provider name is empty, too long or has control characters.
     InvalidProvider,
-    /// No provider of that name is configured.
+    /// No provider of that name is configured. Kept for the wire's sake (a resolver still
+    /// explains it), but the gateway no longer sends it: an unknown name answers `NotAttached`, so
+    /// a sandbox cannot probe which providers exist.
     UnknownProvider,
-    /// The provider exists but is not attached to the calling sandbox.
+    /// The provider is not attached to the calling sandbox (or does not exist at all).
     NotAttached,
     /// The token kind is unspecified.
     InvalidKind,

@@ -56,8 +56,16 @@ async fn unknown_missing_and_malformed_sandbox_credentials_are_unauthenticated()
 async fn unknown_provider_and_unspecified_kind_are_refused() {
     let h = start().await;
     let mut client = connect(&h).await;
-    let err = refused_a(&mut client, "nope", TokenKind::AppOnly, &[GRAPH]).await;
-    assert_eq!(err.code(), Code::NotFound);
+    // An unknown name answers exactly as a provider attached elsewhere does, so a sandbox cannot
+    // probe which providers exist.
+    let unknown = refused_a(&mut client, "nope", TokenKind::AppOnly, &[GRAPH]).await;
+    let elsewhere = refused_a(&mut client, "second", TokenKind::AppOnly, &[GRAPH]).await;
+    assert_eq!(unknown.code(), Code::PermissionDenied);
+    assert_eq!(detail(&unknown).reason, "NOT_ATTACHED");
+    assert_eq!(
+        unknown.message().replace("\"nope\"", "P"),
+        elsewhere.message().replace("\"second\"", "P")
+    );
     let err = refused_a(&mut client, "agent", TokenKind::Unspecified, &[GRAPH]).await;
     assert_eq!(err.code(), Code::InvalidArgument);
     let err = refused_a(&mut client, "bot", TokenKind::UserPrincipal, &[USER_READ]).await;
