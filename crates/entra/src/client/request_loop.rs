@@ -49,14 +49,28 @@ impl EntraClient {
         let started = Instant::now();
         let mut made = 0u32;
         let mut counted = 0u32;
+        // The last failed attempt's error: when the deadline (not the upstream) cuts the next
+        // attempt short, that answer says more than "timed out".
+        let mut last: Option<EntraError> = None;
         loop {
             made += 1;
             let left = policy.deadline.saturating_sub(started.elapsed());
             let limit = self.inner.request_timeout.min(left);
+            let cut_by_deadline = limit < self.inner.request_timeout;
             let begun = Instant::now();
             let request_id = uuid::Uuid::new_v4().to_string();
             let outcome = match tokio::time::timeout(limit, attempt(request_id.clone())).await {
                 Ok(outcome) => outcome,
+                Err(_) if cut_by_deadline && last.is_some() => {
+                    let err = last.take().expect("checked above");
+                    tracing::warn!(
+                        hop = %hop,
+                        client_request_id = %request_id,
+                        attempt = made,
+                        "upstream call abandoned at the retry deadline"
+                    );
+                    return Err(err);
+                }
                 Err(_) => Err(timeout_error(hop)),
             };
             let elapsed = begun.elapsed();
@@ -105,6 +119,7 @@ impl EntraClient {
                 let retry_after = err.retry_after.unwrap_or(wait);
                 return Err(err.with_retry_after(Some(retry_after)));
             }
+            last = Some(err.with_retry_after(Some(wait)));
             tokio::time::sleep(wait).await;
         }
     }
