@@ -10,8 +10,12 @@ mkdir -p "$dir"
 venv="$dir/venv"
 requirements="$root/tests/deploy/requirements.txt"
 stamp="$venv/.requirements"
-if [ ! -x "$venv/bin/hadolint" ] || ! cmp -s "$requirements" "$stamp"; then
+# A venv's scripts name its interpreter by absolute path: one copied or moved with target/ no
+# longer runs, so it is checked by running it, not by looking at it.
+if [ ! -x "$venv/bin/hadolint" ] || ! cmp -s "$requirements" "$stamp" \
+  || ! "$venv/bin/kubernetes-validate" --version >/dev/null 2>&1; then
   echo "deploy: installing kubernetes-validate and hadolint into $venv" >&2
+  rm -rf "$venv"
   python3 -m venv "$venv" >&2
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" >&2
   cp "$requirements" "$stamp"
