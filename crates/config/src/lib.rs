@@ -36,8 +36,8 @@ pub use credentials_dir::CREDENTIALS_DIRECTORY;
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use schema::{
     AgentUser, CacheSettings, Config, CredentialSpec, DEFAULT_ADMIN_LISTEN, DEFAULT_AUTHORITY_HOST,
-    DEFAULT_LISTEN, GatewaySettings, ManagedIdentityId, Provider, ProviderKind, Sandbox,
-    SandboxCredentialSpec, ScopePolicy, SigningAlgorithm, TlsSettings,
+    DEFAULT_DRAIN_GRACE_SECONDS, DEFAULT_LISTEN, GatewaySettings, ManagedIdentityId, Provider,
+    ProviderKind, Sandbox, SandboxCredentialSpec, ScopePolicy, SigningAlgorithm, TlsSettings,
 };
 
 /// How much of the outside world a parse looks at.

@@ -39,7 +39,15 @@ pub struct GatewaySettings {
     /// client CA). `None`: plaintext, for loopback or a service mesh that terminates TLS.
     pub tls: Option<TlsSettings>,
     pub cache: CacheSettings,
+    /// `drain_grace_seconds`: how long a draining gateway keeps serving after SIGTERM, with
+    /// `/readyz` and gRPC health already saying NOT_SERVING, so load balancers notice before the
+    /// listener closes.
+    pub drain_grace_seconds: u64,
 }
+
+/// The drain grace unless `[gateway] drain_grace_seconds` says otherwise: long enough for a
+/// readiness probe (every 5 s in deploy/) or a gRPC health watcher to take the gateway out.
+pub const DEFAULT_DRAIN_GRACE_SECONDS: u64 = 5;
 
 /// `[gateway.tls]`: the gRPC port's certificate, and optionally the CA its clients must prove
 /// themselves with (mTLS). Paths are absolute. Sandboxes still identify themselves with their

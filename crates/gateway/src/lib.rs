@@ -5,13 +5,15 @@
 //! - [`registry`], [`credentials`], [`policy`]: provider records turned into chains and scope rules.
 //! - [`plan`], [`service`], [`status`]: a mint as authorize → plan → run, and its one error
 //!   mapping.
-//! - [`state`], [`server`], [`tls`], [`admin`], [`metrics`]: running, reloading and observing it.
+//! - [`state`], [`server`], [`drain`], [`tls`], [`admin`], [`metrics`]: running, draining,
+//!   reloading and observing it.
 
 #![forbid(unsafe_code)]
 
 pub mod admin;
 pub mod auth;
 pub mod credentials;
+pub mod drain;
 pub mod metrics;
 pub mod plan;
 pub mod policy;
@@ -22,6 +24,7 @@ pub mod state;
 pub mod status;
 pub mod tls;
 
+pub use drain::Drain;
 pub use server::{BuildError, Gateway, Overrides, serve, spawn_reload_watcher};
 pub use state::{Env, GatewayState};
 

@@ -3,8 +3,9 @@
 //! [`serve`] runs the gRPC port (TokenBroker + health) and the admin port.
 //!
 //! `serve` takes already-bound listeners and a shutdown future, so tests run the real server on port
-//! 0 and stop it when they choose. On shutdown `/readyz` turns unready first, then both servers stop
-//! accepting and finish the requests in flight.
+//! 0 and stop it when they choose. On shutdown the gateway drains ([`crate::drain`]): `/readyz` and
+//! gRPC health say NOT_SERVING at once, it serves on for the grace, then both servers stop accepting
+//! and finish the requests in flight within a bound.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -21,6 +22,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tonic::transport::server::TcpIncoming;
 
+use crate::drain::{Drain, REQUEST_BOUND};
 use crate::metrics::Metrics;
 use crate::registry::{Registry, RegistryError};
 use crate::service::Broker;
@@ -40,6 +42,8 @@ pub struct Overrides {
     pub listen: Option<SocketAddr>,
     /// Replaces `[gateway] admin_listen`.
     pub admin_listen: Option<SocketAddr>,
+    /// Replaces `[gateway] drain_grace_seconds` (tests and in-process stacks stop at once).
+    pub drain_grace: Option<Duration>,
 }
 
 /// A gateway built from its config, ready to bind and serve.
@@ -49,6 +53,8 @@ pub struct Gateway {
     pub listen: SocketAddr,
     /// Where the admin port listens (`[gateway] admin_listen` or its override).
     pub admin_listen: SocketAddr,
+    /// How it stops (`[gateway] drain_grace_seconds` or its override).
+    pub drain: Drain,
 }
 
 /// Why the gateway could not be built.
@@ -114,6 +120,11 @@ impl Gateway {
             state: Arc::new(state),
             listen: overrides.listen.unwrap_or(settings.listen),
             admin_listen: overrides.admin_listen.unwrap_or(settings.admin_listen),
+            drain: Drain::with_grace(
+                overrides
+                    .drain_grace
+                    .unwrap_or(Duration::from_secs(settings.drain_grace_seconds)),
+            ),
         })
     }
 
@@ -142,9 +153,11 @@ fn cache_policy(settings: &config::CacheSettings) -> CachePolicy {
     policy
 }
 
-/// Serves gRPC on `grpc` and the admin port on `admin` until `shutdown` resolves.
+/// Serves gRPC on `grpc` and the admin port on `admin` until `shutdown` resolves, then drains as
+/// `drain` says and returns.
 pub async fn serve(
     state: Arc<GatewayState>,
+    drain: Drain,
     grpc: TcpListener,
     admin: Option<TcpListener>,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -156,10 +169,12 @@ pub async fn serve(
             let _ = rx.wait_for(|s| *s).await;
         }
     };
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<TokenBrokerServer<Broker>>().await;
     let drain_state = state.clone();
     tokio::spawn(async move {
         shutdown.await;
-        drain_state.set_draining();
+        crate::drain::announce_and_wait(&drain_state, &health, drain).await;
         let _ = stop_tx.send(true);
     });
 
@@ -168,13 +183,11 @@ pub async fn serve(
         tokio::spawn(fut)
     });
 
-    let (health, health_service) = tonic_health::server::health_reporter();
-    health.set_serving::<TokenBrokerServer<Broker>>().await;
-    let mut server = tonic::transport::Server::builder().timeout(Duration::from_secs(60));
+    let mut server = tonic::transport::Server::builder().timeout(REQUEST_BOUND);
     if let Some(tls) = state.tls.clone() {
         server = server.tls_config(tls)?;
     }
-    let result = server
+    let grpc_server = server
         .add_service(health_service)
         .add_service(TokenBrokerServer::new(Broker::new(state.clone())))
         .serve_with_incoming_shutdown(
@@ -182,10 +195,27 @@ pub async fn serve(
             // response's trailers wait ~40 ms for the client's delayed ACK (Nagle).
             TcpIncoming::from(grpc).with_nodelay(Some(true)),
             stopped().map(|_| ()),
-        )
-        .await;
+        );
+    tokio::pin!(grpc_server);
+    let overdue = {
+        let stopped = stopped();
+        async move {
+            stopped.await;
+            tokio::time::sleep(drain.in_flight_bound).await;
+        }
+    };
+    let result = tokio::select! {
+        result = &mut grpc_server => result,
+        () = overdue => {
+            tracing::warn!(
+                bound_secs = drain.in_flight_bound.as_secs(),
+                "requests still in flight after the drain bound; stopping anyway"
+            );
+            Ok(())
+        }
+    };
     if let Some(task) = admin_task {
-        let _ = task.await;
+        let _ = tokio::time::timeout(drain.in_flight_bound, task).await;
     }
     state.caches.shutdown();
     result

@@ -5,6 +5,7 @@
 //! the one gateway call. A request refused at any step causes no gateway call.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use agentmint_proto::TokenKind;
@@ -38,6 +39,15 @@ pub(crate) struct App {
     pub timeout: Duration,
     /// Recent gateway answers, reused for a short while.
     pub memo: Memo,
+    /// Set when the drain starts: `/readyz` answers 503 from then on.
+    pub draining: AtomicBool,
+}
+
+impl App {
+    /// Starts the drain: `/readyz` turns 503; token requests are still served.
+    pub(crate) fn set_draining(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
 }
 
 /// What the log line of one request names.
@@ -143,6 +153,11 @@ where
     let mi_on = app.managed_identity.is_some();
     match route(parts.uri.path(), &app.secret, &app.providers, mi_on) {
         Route::NotFound => (Style::Token, Err(Failure::not_found())),
+        Route::Ready => {
+            log.endpoint = "readyz";
+            let ready = !app.draining.load(Ordering::Relaxed);
+            (Style::Token, Ok(reply::readiness(ready)))
+        }
         Route::Token { provider, kind } => {
             log.endpoint = "token";
             log.provider = Some(provider.to_owned());

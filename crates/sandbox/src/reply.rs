@@ -88,6 +88,24 @@ pub(crate) fn managed_identity(minted: &Minted, resource: &str, client_id: &str)
     )
 }
 
+#[derive(Serialize)]
+struct Readiness {
+    status: &'static str,
+}
+
+/// `/readyz`: 200 while serving, 503 once draining (the resolver still answers token requests
+/// through its drain grace; this tells whoever watches it to stop sending new ones).
+pub(crate) fn readiness(ready: bool) -> Response<Body> {
+    if ready {
+        json(StatusCode::OK, &Readiness { status: "ready" })
+    } else {
+        json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &Readiness { status: "draining" },
+        )
+    }
+}
+
 /// An error in the caller's style, with `Retry-After` and `Allow` when they apply.
 pub(crate) fn error(failure: &Failure, correlation_id: &str, style: Style) -> Response<Body> {
     let mut response = match style {

@@ -4,6 +4,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tracing::{info, warn};
@@ -19,6 +20,7 @@ pub struct Resolver {
     gateway: Gateway,
     secret: String,
     identity_header: String,
+    drain_grace: Duration,
 }
 
 impl Resolver {
@@ -41,7 +43,15 @@ impl Resolver {
             gateway,
             secret,
             identity_header: random::secret_hex(),
+            drain_grace: Duration::ZERO,
         })
+    }
+
+    /// How long [`serve`](Self::serve) keeps serving after `shutdown`, with `/readyz` already
+    /// answering 503 (default: none; a launcher's resolver stops only once its agent is gone).
+    pub fn with_drain_grace(mut self, grace: Duration) -> Self {
+        self.drain_grace = grace;
+        self
     }
 
     /// The URLs to hand to the agent when the listener is bound to `bound`.
@@ -58,8 +68,9 @@ impl Resolver {
         )
     }
 
-    /// Serves the local endpoint on `listener` until `shutdown` completes; then refuses new
-    /// connections, lets in-flight requests finish, and returns.
+    /// Serves the local endpoint on `listener` until `shutdown` completes; then drains: `/readyz`
+    /// answers 503 at once, requests are still served for the drain grace, then new connections
+    /// are refused, in-flight requests finish, and it returns.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -85,6 +96,7 @@ impl Resolver {
             managed_identity,
             timeout: self.config.request_timeout,
             memo: crate::memo::Memo::new(self.config.token_cache_ttl),
+            draining: Default::default(),
         };
         info!(
             %bound,
@@ -92,7 +104,7 @@ impl Resolver {
             managed_identity = app.managed_identity.is_some(),
             "sandbox resolver listening"
         );
-        let result = server::run(listener, Arc::new(app), shutdown).await;
+        let result = server::run(listener, Arc::new(app), shutdown, self.drain_grace).await;
         info!("sandbox resolver stopped");
         result
     }

@@ -4,6 +4,7 @@
 //! /{secret}/providers/{provider}/token        app-only token
 //! /{secret}/providers/{provider}/user-token   Agent User token
 //! /{secret}/msi/token                         App Service-style managed-identity endpoint
+//! /readyz                                     readiness: 503 once the resolver drains
 //! ```
 //!
 //! Matching is on the raw path, byte for byte: no case folding, no percent-decoding, no dot-segment
@@ -19,6 +20,8 @@ const APP_TOKEN: &str = "token";
 const USER_TOKEN: &str = "user-token";
 const MSI: &str = "msi";
 const MSI_TOKEN: &str = "token";
+/// The one path without the secret: it tells only whether the resolver is draining.
+const READYZ: &str = "/readyz";
 
 /// The longest path considered at all.
 const MAX_PATH_LEN: usize = 1024;
@@ -28,6 +31,7 @@ const MAX_PATH_LEN: usize = 1024;
 pub(crate) enum Route<'a> {
     Token { provider: &'a str, kind: TokenKind },
     ManagedIdentity,
+    Ready,
     NotFound,
 }
 
@@ -55,6 +59,9 @@ pub(crate) fn route<'a>(
 ) -> Route<'a> {
     if path.len() > MAX_PATH_LEN || path.contains('%') {
         return Route::NotFound;
+    }
+    if path == READYZ {
+        return Route::Ready;
     }
     let Some(rest) = path.strip_prefix('/') else {
         return Route::NotFound;
@@ -118,6 +125,7 @@ mod tests {
             }
         );
         assert_eq!(r(&mi), Route::ManagedIdentity);
+        assert_eq!(r("/readyz"), Route::Ready);
     }
 
     #[test]
@@ -138,6 +146,10 @@ mod tests {
             format!("/{S}/providers/agent/TOKEN"),
             format!("/{S}x/providers/agent/token"),
             format!("/{S}/msi/token/"),
+            "/readyz/".to_owned(),
+            "//readyz".to_owned(),
+            "/READYZ".to_owned(),
+            format!("/{S}/readyz"),
             "/".to_owned(),
             String::new(),
             "*".to_owned(),

@@ -2,9 +2,10 @@
 //!
 //! hyper is driven directly so that the parser itself bounds what a caller can make the resolver
 //! buffer (`max_buf_size`, `max_headers`), a slow caller cannot hold a connection open forever
-//! (`header_read_timeout`), and the number of open connections is capped. On shutdown the listener
-//! is dropped at once (new connections are refused), idle keep-alive connections close, and
-//! requests already being served run to completion.
+//! (`header_read_timeout`), and the number of open connections is capped. On shutdown `/readyz`
+//! turns 503 at once and requests are still accepted for the drain grace; then the listener is
+//! dropped (new connections are refused), idle keep-alive connections close, and requests already
+//! being served run to completion.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -18,7 +19,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use crate::handler::{self, App};
 
@@ -30,16 +31,28 @@ const MAX_BUF_BYTES: usize = 64 * 1024;
 const MAX_HEADER_FIELDS: usize = 100;
 const MAX_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Serves `app` on `listener` until `shutdown` completes, then drains in-flight requests.
+/// Serves `app` on `listener` until `shutdown` completes and `grace` has passed since, then drains
+/// in-flight requests.
 pub(crate) async fn run(
     listener: TcpListener,
     app: Arc<App>,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
 ) -> io::Result<()> {
     let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     // Connections watch this channel; dropping the sender tells them to finish up.
     let (stop_tx, stop_rx) = watch::channel(());
     let mut connections = JoinSet::new();
+    let drain_app = app.clone();
+    let shutdown = async move {
+        shutdown.await;
+        drain_app.set_draining();
+        info!(
+            grace_ms = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX),
+            "draining: /readyz answers 503; still serving until the grace ends"
+        );
+        tokio::time::sleep(grace).await;
+    };
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {

@@ -172,11 +172,14 @@ impl Stack {
                     _ => None,
                 })),
                 reload_from: Some(deployment.config_path.clone()),
+                // No load balancer watches a loopback stack: it stops without a drain grace.
+                drain_grace: Some(Duration::ZERO),
                 ..Overrides::default()
             },
         )
         .map_err(at("the gateway"))?;
         let scheme = gateway.scheme();
+        let drain = gateway.drain;
         let state = gateway.state;
         let (grpc, gateway_addr) = loopback().await?;
         let (admin, admin_addr) = loopback().await?;
@@ -184,7 +187,9 @@ impl Stack {
             let state = state.clone();
             let stop = stopped(stop_rx.clone());
             async move {
-                if let Err(err) = agentmint_gateway::serve(state, grpc, Some(admin), stop).await {
+                if let Err(err) =
+                    agentmint_gateway::serve(state, drain, grpc, Some(admin), stop).await
+                {
                     tracing::error!("gateway stopped: {err}");
                 }
             }

@@ -64,6 +64,7 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
     });
     println!("{ready}");
     info!(grpc = %grpc.local_addr()?, admin = %admin.local_addr()?, "gateway ready");
+    let drain = gateway.drain;
     let state = gateway.state;
 
     if args.reload_poll_seconds > 0 {
@@ -83,7 +84,7 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
         }
     });
 
-    agentmint_gateway::serve(state, grpc, Some(admin), signals::terminate()).await?;
+    agentmint_gateway::serve(state, drain, grpc, Some(admin), signals::terminate()).await?;
     info!("gateway stopped");
     Ok(0)
 }

@@ -53,6 +53,12 @@ pub struct Args {
     /// request to the gateway. Detaching a provider takes effect within this time.
     #[arg(long, default_value_t = 30)]
     pub token_cache_secs: u64,
+    /// As a sidecar (no command): after SIGTERM, how long to keep serving token requests with
+    /// `/readyz` already answering 503 (seconds). 0 (the default) suits a Kubernetes native
+    /// sidecar or a systemd unit ordered before its agent: both stop the resolver only after the
+    /// agent. With a command, the resolver stops once the command has exited, with no grace.
+    #[arg(long, default_value_t = 0, conflicts_with = "command")]
+    pub drain_grace_secs: u64,
     /// As a sidecar (no command): write the agent's variables (token URLs, aliases, the Azure SDK
     /// endpoint, NO_PROXY) to this file as `export NAME='value'` lines, for an agent in another
     /// container to source. The sandbox credential never goes in it.
@@ -90,7 +96,8 @@ pub fn config(args: &Args) -> anyhow::Result<SandboxConfig> {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<u8> {
-    let resolver = Resolver::new(config(&args)?)?;
+    let resolver =
+        Resolver::new(config(&args)?)?.with_drain_grace(Duration::from_secs(args.drain_grace_secs));
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;

@@ -33,7 +33,10 @@ const KUBERNETES_VERSION: &str = "1.31.0";
 const IMAGE_BIN: &str = "/usr/local/bin/agentmint";
 /// The gateway bounds each gRPC request at 60 s (crates/gateway server timeout): a drain may wait
 /// for that long, so every grace period must cover it.
-const GATEWAY_REQUEST_BOUND_SECS: u64 = 60;
+const GATEWAY_REQUEST_BOUND_SECS: u64 = agentmint_gateway::drain::REQUEST_BOUND.as_secs();
+/// On SIGTERM the gateway serves on for its drain grace before it closes its listeners (deploy/'s
+/// configs keep the default).
+const GATEWAY_DRAIN_GRACE_SECS: u64 = agentmint_config::DEFAULT_DRAIN_GRACE_SECONDS;
 /// Docker's default `docker stop` grace.
 const DOCKER_STOP_GRACE_SECS: u64 = 10;
 /// Kubernetes' default terminationGracePeriodSeconds.
@@ -954,8 +957,8 @@ fn kubernetes_gateway_and_agent_pod_run_as_written() {
         .as_u64()
         .expect("the gateway's preStop sleeps (distroless: the sleep action, not a shell)");
     assert!(
-        grace >= pre_stop + GATEWAY_REQUEST_BOUND_SECS,
-        "terminationGracePeriodSeconds {grace} does not cover preStop {pre_stop} s + the gateway's {GATEWAY_REQUEST_BOUND_SECS} s request bound"
+        grace >= pre_stop + GATEWAY_DRAIN_GRACE_SECS + GATEWAY_REQUEST_BOUND_SECS,
+        "terminationGracePeriodSeconds {grace} does not cover preStop {pre_stop} s + the gateway's {GATEWAY_DRAIN_GRACE_SECS} s drain grace + its {GATEWAY_REQUEST_BOUND_SECS} s request bound"
     );
     let code = gateway.terminate(Duration::from_secs(grace - pre_stop));
     assert_eq!(code, 0, "{}", gateway.output());
@@ -1228,7 +1231,7 @@ fn systemd_units_run_as_written() {
     let sbx_grace = sbx_unit.seconds("TimeoutStopSec");
     assert_eq!(resolver.terminate(Duration::from_secs(sbx_grace)), 0);
     let gw_grace = gw_unit.seconds("TimeoutStopSec");
-    assert!(gw_grace >= GATEWAY_REQUEST_BOUND_SECS);
+    assert!(gw_grace >= GATEWAY_DRAIN_GRACE_SECS + GATEWAY_REQUEST_BOUND_SECS);
     let code = gateway.terminate(Duration::from_secs(gw_grace));
     assert_eq!(code, 0, "{}", gateway.output());
 }

@@ -7,17 +7,18 @@ use std::path::PathBuf;
 use super::{Ctx, certs, endpoints};
 use crate::reader::Table;
 use crate::schema::{
-    CacheSettings, DEFAULT_ADMIN_LISTEN, DEFAULT_AUTHORITY_HOST, DEFAULT_LISTEN, GatewaySettings,
-    TlsSettings,
+    CacheSettings, DEFAULT_ADMIN_LISTEN, DEFAULT_AUTHORITY_HOST, DEFAULT_DRAIN_GRACE_SECONDS,
+    DEFAULT_LISTEN, GatewaySettings, TlsSettings,
 };
 
-const KEYS: [&str; 6] = [
+const KEYS: [&str; 7] = [
     "listen",
     "admin_listen",
     "authority_host",
     "ca_file",
     "tls",
     "cache",
+    "drain_grace_seconds",
 ];
 const TLS_KEYS: [&str; 3] = ["cert_file", "key_file", "client_ca_file"];
 const CACHE_KEYS: [&str; 3] = [
@@ -25,6 +26,10 @@ const CACHE_KEYS: [&str; 3] = [
     "max_entries",
     "idle_timeout_seconds",
 ];
+
+/// A drain grace longer than this outlasts every orchestrator's default stop timeout: the process
+/// would be killed while it still waits.
+const MAX_DRAIN_GRACE_SECONDS: u64 = 300;
 
 /// A safety margin of an hour or more would never serve a typical (one-hour) token.
 const MAX_SAFETY_MARGIN_SECONDS: u64 = 3599;
@@ -42,6 +47,7 @@ pub(super) fn settings(
             ca_file: None,
             tls: None,
             cache: CacheSettings::default(),
+            drain_grace_seconds: DEFAULT_DRAIN_GRACE_SECONDS,
         });
     };
     t.check_keys(&KEYS, &mut ctx.report);
@@ -63,6 +69,7 @@ pub(super) fn settings(
     let ca_file = ca_file(t, ctx);
     let tls = tls(t, ctx);
     let cache = cache(t, ctx);
+    let drain_grace_seconds = drain_grace(t, ctx);
     Some(GatewaySettings {
         listen: listen?,
         admin_listen: admin_listen?,
@@ -70,7 +77,30 @@ pub(super) fn settings(
         ca_file: ca_file?,
         tls: tls?,
         cache: cache?,
+        drain_grace_seconds: drain_grace_seconds?,
     })
+}
+
+/// `drain_grace_seconds`: 0 (close at once) up to [`MAX_DRAIN_GRACE_SECONDS`].
+fn drain_grace(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<u64> {
+    if !t.has("drain_grace_seconds") {
+        return Some(DEFAULT_DRAIN_GRACE_SECONDS);
+    }
+    let at = t.unsigned("drain_grace_seconds", &mut ctx.report)?;
+    if at.value > MAX_DRAIN_GRACE_SECONDS {
+        ctx.report
+            .error(
+                at.span(),
+                format!(
+                    "`drain_grace_seconds` must be at most {MAX_DRAIN_GRACE_SECONDS}, or the process is killed while it still waits"
+                ),
+            )
+            .hint(format!(
+                "a few seconds is enough for load balancers to notice; the default is {DEFAULT_DRAIN_GRACE_SECONDS}"
+            ));
+        return None;
+    }
+    Some(at.value)
 }
 
 fn address(

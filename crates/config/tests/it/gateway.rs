@@ -3,7 +3,8 @@
 use std::net::SocketAddr;
 
 use agentmint_config::{
-    CacheSettings, DEFAULT_ADMIN_LISTEN, DEFAULT_AUTHORITY_HOST, DEFAULT_LISTEN,
+    CacheSettings, DEFAULT_ADMIN_LISTEN, DEFAULT_AUTHORITY_HOST, DEFAULT_DRAIN_GRACE_SECONDS,
+    DEFAULT_LISTEN,
 };
 
 use crate::support::*;
@@ -23,6 +24,40 @@ fn an_absent_gateway_table_gives_the_defaults() {
     assert_eq!(gw.authority_host, DEFAULT_AUTHORITY_HOST);
     assert_eq!(gw.ca_file, None);
     assert_eq!(gw.cache, CacheSettings::default());
+    assert_eq!(gw.drain_grace_seconds, DEFAULT_DRAIN_GRACE_SECONDS);
+}
+
+#[test]
+fn the_drain_grace_is_read_and_zero_is_allowed() {
+    for (value, expected) in [("0", 0), ("12", 12)] {
+        let src = with_gateway(&format!("[gateway]\ndrain_grace_seconds = {value}"));
+        let gw = structure(&src).unwrap().config.gateway;
+        assert_eq!(gw.drain_grace_seconds, expected);
+    }
+}
+
+#[test]
+fn a_drain_grace_beyond_five_minutes_is_refused_at_its_line() {
+    let d = one_error(
+        &with_gateway("[gateway]\nlisten = \"127.0.0.1:7443\"\ndrain_grace_seconds = 900"),
+        3,
+        "`drain_grace_seconds` must be at most 300",
+    );
+    assert!(d.hint.unwrap().contains("default is 5"));
+}
+
+#[test]
+fn a_negative_or_textual_drain_grace_is_refused_at_its_line() {
+    one_error(
+        &with_gateway("[gateway]\ndrain_grace_seconds = -1"),
+        2,
+        "drain_grace_seconds",
+    );
+    one_error(
+        &with_gateway("[gateway]\ndrain_grace_seconds = \"5s\""),
+        2,
+        "drain_grace_seconds",
+    );
 }
 
 #[test]

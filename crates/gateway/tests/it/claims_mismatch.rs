@@ -68,6 +68,7 @@ providers = ["bot"]
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(agentmint_gateway::serve(
         gateway.state,
+        gateway.drain,
         listener,
         None,
         std::future::pending(),

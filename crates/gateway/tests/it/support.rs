@@ -136,3 +136,85 @@ pub async fn refused_a(
 pub fn detail(status: &tonic::Status) -> ErrorDetail {
     ErrorDetail::decode(status.details()).unwrap_or_default()
 }
+
+/// A gateway serving one app provider, "bot" (client secret), against `upstream` (a mock token
+/// endpoint), built from a real config whose `[gateway]` section also holds `gateway_extra`.
+pub struct AppGateway {
+    pub gateway: agentmint_gateway::Gateway,
+    pub credential: &'static str,
+    _dir: tempfile::TempDir,
+}
+
+/// The tenant and client id of [`AppGateway`]'s provider, as its tokens must carry them.
+pub const APP_TENANT: &str = "11111111-1111-1111-1111-111111111111";
+pub const APP_CLIENT: &str = "22222222-2222-2222-2222-222222222222";
+/// The token endpoint path of [`AppGateway`]'s tenant.
+pub fn app_token_path() -> String {
+    format!("/{APP_TENANT}/oauth2/v2.0/token")
+}
+
+/// A token response [`AppGateway`]'s claims check accepts for Graph.
+pub fn app_token_response() -> serde_json::Value {
+    let token = agentmint_testkit::jwt::unsigned(&serde_json::json!({
+        "aud": "https://graph.microsoft.com", "appid": APP_CLIENT, "tid": APP_TENANT,
+        "idtyp": "app", "oid": APP_CLIENT
+    }));
+    serde_json::json!({ "token_type": "Bearer", "expires_in": 3599, "access_token": token })
+}
+
+impl AppGateway {
+    pub fn build(upstream: &str, gateway_extra: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("secret"), "dev-secret-value").unwrap();
+        let credential = "sandbox-credential-for-app-gateway";
+        let config = format!(
+            r#"[gateway]
+authority_host = "{upstream}"
+{gateway_extra}
+[[provider]]
+name = "bot"
+kind = "app"
+tenant = "{APP_TENANT}"
+client_id = "{APP_CLIENT}"
+[provider.credential]
+type = "client_secret"
+secret_file = "secret"
+[provider.scopes]
+app_allowed = ["https://graph.microsoft.com/.default"]
+[[sandbox]]
+name = "s"
+credential_sha256 = "{hash}"
+providers = ["bot"]
+"#,
+            hash = sha(credential),
+        );
+        let path = dir.path().join("gateway.toml");
+        std::fs::write(&path, config).unwrap();
+        let loaded = agentmint_config::load(&path).unwrap_or_else(|d| panic!("{d}"));
+        let gateway = agentmint_gateway::Gateway::from_config(
+            &loaded,
+            agentmint_gateway::Overrides {
+                env: Some(Box::new(|_| None)),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        Self {
+            gateway,
+            credential,
+            _dir: dir,
+        }
+    }
+}
+
+/// The status code of `GET path` on a plain HTTP server (the admin port).
+pub async fn http_status(addr: std::net::SocketAddr, path: &str) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).await.ok()?;
+    let text = String::from_utf8_lossy(&reply);
+    text.split_whitespace().nth(1)?.parse().ok()
+}

@@ -1,10 +1,11 @@
-//! RELIABILITY 35: graceful shutdown. A request being served when the stop comes still gets its
+//! RELIABILITY 35: graceful shutdown. `/readyz` turns 503 when the stop comes while token requests
+//! are still served through the drain grace; after it a request being served still gets its
 //! token; new connections are refused; `serve` returns once the last request is done.
 
 use std::time::Duration;
 
 use crate::common;
-use common::{Behaviour, FakeGateway, FakeState, Sandbox};
+use common::{Behaviour, FakeGateway, FakeState, Options, Sandbox};
 use tokio::net::TcpStream;
 
 #[tokio::test]
@@ -59,4 +60,34 @@ async fn an_idle_keep_alive_connection_does_not_hold_up_shutdown() {
         .expect("serve returns with an idle connection open")
         .unwrap()
         .unwrap();
+}
+
+#[tokio::test]
+async fn readyz_turns_503_at_the_stop_and_tokens_are_still_served_through_the_grace() {
+    let state = FakeState::new(Behaviour::Token);
+    let gateway = FakeGateway::start(state.clone());
+    let mut sandbox = Sandbox::start_with(Options {
+        // Far longer than the test: everything below happens inside the grace.
+        drain_grace: Duration::from_secs(300),
+        ..Options::new(gateway.url())
+    })
+    .await;
+    let (addr, target, host) = (sandbox.addr, sandbox.app_path(), sandbox.host());
+    let readyz = common::get("/readyz", &host, &[]);
+    assert_eq!(common::send(addr, &readyz).await.status, 200);
+
+    sandbox.stop();
+    let mut draining = false;
+    for _ in 0..500 {
+        if common::send(addr, &readyz).await.status == 503 {
+            draining = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(draining, "/readyz still 200 after the stop");
+    let reply = common::send(addr, &common::get(&target, &host, &[("Metadata", "true")])).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["access_token"], "token-demo-agent-APP_ONLY");
+    assert!(!sandbox.server.as_ref().unwrap().is_finished());
 }

@@ -263,6 +263,8 @@ pub struct Options {
     pub timeout: Duration,
     pub allowed_hosts: Vec<String>,
     pub token_cache_ttl: Duration,
+    /// How long the resolver serves on after the stop, `/readyz` already 503.
+    pub drain_grace: Duration,
 }
 
 impl Options {
@@ -275,6 +277,7 @@ impl Options {
             timeout: Duration::from_secs(2),
             allowed_hosts: Vec::new(),
             token_cache_ttl: agentmint_sandbox::DEFAULT_TOKEN_CACHE_TTL,
+            drain_grace: Duration::ZERO,
         }
     }
 }
@@ -304,7 +307,8 @@ impl Sandbox {
             token_cache_ttl: options.token_cache_ttl,
             path_secret: None,
         })
-        .unwrap();
+        .unwrap()
+        .with_drain_grace(options.drain_grace);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let urls = resolver.urls(addr);
