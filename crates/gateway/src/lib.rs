@@ -3,8 +3,8 @@
 //!
 //! - [`auth`]: sandbox bearer credentials, compared as SHA-256 hashes in constant time.
 //! - [`registry`], [`credentials`], [`policy`]: provider records turned into chains and scope rules.
-//! - [`plan`], [`service`], [`status`]: a mint as authorize → plan → run, and its one error
-//!   mapping.
+//! - [`plan`], [`service`], [`status`], [`deadline`]: a mint as authorize → plan → run within the
+//!   caller's deadline, and its one error mapping.
 //! - [`state`], [`server`], [`drain`], [`tls`], [`admin`], [`metrics`]: running, draining,
 //!   reloading and observing it.
 
@@ -13,6 +13,7 @@
 pub mod admin;
 pub mod auth;
 pub mod credentials;
+pub mod deadline;
 pub mod drain;
 pub mod metrics;
 pub mod plan;

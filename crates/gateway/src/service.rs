@@ -2,7 +2,8 @@
 //!
 //! 1. [`plan::authorize`](crate::plan::authorize) turns the authenticated caller and its request
 //!    into a typed [`Plan`], or a refusal, without any upstream call;
-//! 2. [`Broker::run`] runs the one chain the plan names;
+//! 2. [`Broker::run`] runs the one chain the plan names, waited for until the caller's deadline
+//!    ([`crate::deadline`]);
 //! 3. every failure goes through [`MintFailure::to_status`], the one mapping to gRPC statuses.
 //!
 //! Each outcome is counted once and logged once, with the sandbox and provider names (never the
@@ -11,9 +12,9 @@
 use std::sync::Arc;
 
 use agentmint_entra::{EntraError, Minted};
-use agentmint_proto::{MintTokenRequest, MintTokenResponse, TokenBroker, TokenKind};
+use agentmint_proto::{MintTokenRequest, MintTokenResponse, Reason, TokenBroker, TokenKind};
 use tonic::{Request, Response, Status};
-use tracing::{Instrument, info_span, warn};
+use tracing::{Instrument, info, info_span, warn};
 
 use crate::metrics::ProviderLabel;
 use crate::plan::{self, Chain, MAX_PROVIDER_LEN, Plan, Refusal};
@@ -95,6 +96,25 @@ impl Broker {
         status
     }
 
+    /// The caller's deadline came first: it is told to retry; the mint (a spawned flight) goes on.
+    fn overdue(&self, caller: &SandboxEntry, plan: &Plan) -> Status {
+        let kind = plan.kind().label();
+        info!(
+            sandbox = caller.identity.name.as_str(),
+            provider = %plan.provider.name,
+            kind,
+            reason = Reason::MintInProgress.as_str(),
+            "the caller's deadline passed before the token; the mint goes on for its retry"
+        );
+        let status = MintFailure::MintInProgress.to_status();
+        self.state.metrics.mint(
+            ProviderLabel::configured(&plan.provider.name),
+            kind,
+            code_label(status.code()),
+        );
+        status
+    }
+
     /// The answer to a plan that ran.
     fn answer(
         &self,
@@ -155,7 +175,8 @@ impl TokenBroker for Broker {
         let caller = registry
             .authenticate(authorization)
             .map_err(|err| self.unauthenticated(err.into()))?;
-        let request = request.into_inner();
+        let (request_metadata, _, request) = request.into_parts();
+        let request_metadata = &request_metadata;
         let plan = plan::authorize(&registry, caller, &request)
             .map_err(|refusal| self.refused(&registry, caller, &request, refusal))?;
         let span = info_span!(
@@ -164,7 +185,14 @@ impl TokenBroker for Broker {
             kind = plan.kind().label(),
             sandbox = caller.identity.name.as_str(),
         );
-        let result = self.run(&plan).instrument(span).await;
+        let run = self.run(&plan).instrument(span);
+        let result = match crate::deadline::wait_budget(request_metadata) {
+            None => run.await,
+            Some(budget) => match tokio::time::timeout(budget, run).await {
+                Ok(result) => result,
+                Err(_elapsed) => return Err(self.overdue(caller, &plan)),
+            },
+        };
         self.answer(caller, plan, result)
     }
 }

@@ -9,6 +9,8 @@
 
 use agentmint_entra::{EntraError, ErrorClass, Reason as EntraReason};
 use agentmint_proto::{ErrorDetail, Reason};
+use std::time::Duration;
+
 use prost::Message;
 use tonic::{Code, Status};
 
@@ -22,6 +24,11 @@ pub enum MintFailure {
     Refused(#[from] Refusal),
     #[error(transparent)]
     Upstream(#[from] EntraError),
+    /// The caller's deadline passed first; the mint goes on without it.
+    #[error(
+        "the caller's deadline passed while the token was still being minted; the mint goes on, retry to get it"
+    )]
+    MintInProgress,
 }
 
 impl MintFailure {
@@ -30,6 +37,16 @@ impl MintFailure {
         match self {
             MintFailure::Refused(refusal) => refused(refusal),
             MintFailure::Upstream(err) => from_entra(err),
+            MintFailure::MintInProgress => with_detail(
+                Code::Unavailable,
+                self.to_string(),
+                ErrorDetail {
+                    reason: Reason::MintInProgress.as_str().to_owned(),
+                    retry_after_seconds: secs(crate::deadline::MINT_IN_PROGRESS_RETRY_AFTER),
+                    retryable: true,
+                    ..ErrorDetail::default()
+                },
+            ),
         }
     }
 }
@@ -135,15 +152,18 @@ fn retry_after_seconds(err: &EntraError) -> u32 {
     if !err.is_transient() {
         return 0;
     }
-    let secs = err.retry_after.map(|d| d.as_secs().max(1)).unwrap_or(1);
-    u32::try_from(secs).unwrap_or(u32::MAX)
+    secs(err.retry_after.unwrap_or(Duration::ZERO))
+}
+
+/// Whole seconds, at least 1.
+fn secs(d: Duration) -> u32 {
+    u32::try_from(d.as_secs().max(1)).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use agentmint_entra::Hop;
-    use std::time::Duration;
 
     fn detail(status: &Status) -> ErrorDetail {
         ErrorDetail::decode(status.details()).expect("details decode")
@@ -187,6 +207,16 @@ mod tests {
         assert_eq!(d.correlation_id, "corr-1");
         assert_eq!(d.retry_after_seconds, 0);
         assert!(!d.retryable);
+    }
+
+    #[test]
+    fn a_passed_caller_deadline_is_unavailable_mint_in_progress_with_a_retry_delay() {
+        let status = MintFailure::MintInProgress.to_status();
+        assert_eq!(status.code(), Code::Unavailable);
+        let d = detail(&status);
+        assert_eq!(d.reason, "MINT_IN_PROGRESS");
+        assert_eq!(d.retry_after_seconds, 1);
+        assert!(d.retryable);
     }
 
     #[test]

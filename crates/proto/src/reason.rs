@@ -49,11 +49,15 @@ pub enum Reason {
     Credential,
     /// An upstream failure with no more specific reason.
     Other,
+    // The caller's deadline.
+    /// The caller's deadline passed while its mint was still running. The mint goes on (as the
+    /// one flight for its key), so a retry after the indicated delay is likely served from it.
+    MintInProgress,
 }
 
 impl Reason {
     /// Every reason, for exhaustive tests and parsing.
-    pub const ALL: [Reason; 27] = [
+    pub const ALL: [Reason; 28] = [
         Reason::Unauthenticated,
         Reason::InvalidProvider,
         Reason::UnknownProvider,
@@ -81,6 +85,7 @@ impl Reason {
         Reason::ClaimsMismatch,
         Reason::Credential,
         Reason::Other,
+        Reason::MintInProgress,
     ];
 
     /// The stable wire spelling (`SCREAMING_SNAKE_CASE`).
@@ -113,6 +118,7 @@ impl Reason {
             Reason::ClaimsMismatch => "CLAIMS_MISMATCH",
             Reason::Credential => "CREDENTIAL",
             Reason::Other => "OTHER",
+            Reason::MintInProgress => "MINT_IN_PROGRESS",
         }
     }
 

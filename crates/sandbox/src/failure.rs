@@ -169,6 +169,9 @@ fn explain(reason: &str) -> Option<&'static str> {
         Reason::ClockSkew => "the client assertion was outside its time window (check clocks)",
         Reason::ClaimsMismatch => "the minted token's claims were not those asked for",
         Reason::Throttled => "Entra is throttling requests",
+        Reason::MintInProgress => {
+            "the token is still being minted; a retry after the indicated delay is likely served from it"
+        }
         _ => return None,
     })
 }

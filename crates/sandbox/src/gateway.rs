@@ -3,7 +3,8 @@
 //! The channel connects on first use and reconnects by itself after the gateway goes away, so a
 //! resolver started before its gateway, or outliving a gateway restart, heals without help. Every
 //! call carries the sandbox credential as `authorization: Bearer ...` (marked sensitive, so the
-//! HTTP/2 stack never logs it) and a deadline, enforced here and sent as `grpc-timeout`.
+//! HTTP/2 stack never logs it) and a deadline, enforced here and sent, a margin earlier, as
+//! `grpc-timeout`: the gateway answers before it (docs/config.md, "Deadlines").
 
 use std::fmt;
 use std::time::Duration;
@@ -107,7 +108,10 @@ impl Gateway {
         request
             .metadata_mut()
             .insert("authorization", self.authorization.clone());
-        request.set_timeout(timeout);
+        // The gateway is told a deadline a little before ours, so that its typed answer (UNAVAILABLE
+        // with MINT_IN_PROGRESS and a retry delay, when the mint outlives it) arrives before we
+        // give up on our own.
+        request.set_timeout(timeout - answer_margin(timeout));
         let mut client = self.client.clone();
         let response = match tokio::time::timeout(timeout, client.mint_token(request)).await {
             Err(_elapsed) => return Err(GatewayError::Timeout),
@@ -131,6 +135,12 @@ impl Gateway {
             cache_hit: response.cache_hit,
         })
     }
+}
+
+/// The part of our deadline kept for the gateway's answer to travel back: a tenth, at most half a
+/// second.
+fn answer_margin(timeout: Duration) -> Duration {
+    (timeout / 10).min(Duration::from_millis(500))
 }
 
 /// Tells a gateway refusal from a transport failure: the gateway's service attaches an
@@ -190,6 +200,18 @@ mod tests {
         for bad in ["g:1", "http://g:1/x", "http://g:1?x=1", "ftp://g", ""] {
             assert!(check_url(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_gateway_is_given_a_deadline_before_ours() {
+        assert_eq!(
+            answer_margin(Duration::from_secs(10)),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            answer_margin(Duration::from_secs(1)),
+            Duration::from_millis(100)
+        );
     }
 
     #[test]

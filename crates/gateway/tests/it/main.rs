@@ -4,6 +4,7 @@
 
 mod claims_mismatch;
 mod concurrency;
+mod deadline;
 mod drain;
 mod policy;
 mod reload;

@@ -17,7 +17,7 @@ pub const CRED_B: &str = "sandbox-b-credential-fedcba9876543210";
 
 /// Provider "agent" (with user) and "second" (another Blueprint, with user, named by UPN) and
 /// "bot" (app, managed identity). Sandbox A has agent + bot; sandbox B has second.
-fn layout() -> Layout {
+pub fn layout() -> Layout {
     Layout {
         providers: vec![
             Provider::agent(
@@ -217,4 +217,58 @@ pub async fn http_status(addr: std::net::SocketAddr, path: &str) -> Option<u16> 
     stream.read_to_end(&mut reply).await.ok()?;
     let text = String::from_utf8_lossy(&reply);
     text.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A raw HTTP/1.1 answer: status, header block (lower-cased names) and body.
+pub struct HttpReply {
+    pub status: u16,
+    pub headers: String,
+    pub body: String,
+}
+
+impl HttpReply {
+    /// The value of header `name` (lower case), if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.lines().find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            (n.trim().eq_ignore_ascii_case(name)).then(|| v.trim())
+        })
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
+    }
+}
+
+/// `GET url` with `Metadata: true`, as an agent asks its resolver, over a fresh connection.
+pub async fn agent_get(url: &str) -> HttpReply {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (authority, target) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = tokio::net::TcpStream::connect(authority).await.unwrap();
+    let request = format!(
+        "GET {target} HTTP/1.1\r\nHost: {authority}\r\nMetadata: true\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut reply = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        stream.read_to_end(&mut reply),
+    )
+    .await
+    .expect("the resolver answers")
+    .unwrap();
+    let text = String::from_utf8_lossy(&reply).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let (status_line, headers) = head.split_once("\r\n").unwrap_or((head, ""));
+    HttpReply {
+        status: status_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap(),
+        headers: headers.to_owned(),
+        body: body.to_owned(),
+    }
 }
