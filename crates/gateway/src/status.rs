@@ -2,16 +2,16 @@
 //!
 //! A mint ends in a token or a [`MintFailure`]: a [`Refusal`] decided locally, or an upstream
 //! [`EntraError`]. Codes tell retryable from fatal (UNAVAILABLE is the only retryable one), and every
-//! status carries a prost-encoded [`ErrorDetail`] whose reason is one of the shared
-//! [`Reason`](agentmint_proto::Reason)s, with the hop, upstream status, AADSTS code and correlation
-//! id of an upstream failure. Messages are agentmint's own words: an upstream body never reaches a
-//! caller.
+//! status carries gRPC's standard rich error details ([`FailureDetails`]): a `google.rpc.ErrorInfo`
+//! whose reason is one of the shared [`Reason`](agentmint_proto::Reason)s, with the hop, upstream
+//! status, AADSTS code and correlation id of an upstream failure as metadata, and a
+//! `google.rpc.RetryInfo` when a retry may succeed. Messages are agentmint's own words: an upstream
+//! body never reaches a caller.
 
 use agentmint_entra::{EntraError, ErrorClass, Reason as EntraReason};
-use agentmint_proto::{ErrorDetail, Reason};
 use std::time::Duration;
 
-use prost::Message;
+use agentmint_proto::{FailureDetails, Reason};
 use tonic::{Code, Status};
 
 use crate::plan::Refusal;
@@ -37,23 +37,13 @@ impl MintFailure {
         match self {
             MintFailure::Refused(refusal) => refused(refusal),
             MintFailure::Upstream(err) => from_entra(err),
-            MintFailure::MintInProgress => with_detail(
-                Code::Unavailable,
-                self.to_string(),
-                ErrorDetail {
-                    reason: Reason::MintInProgress.as_str().to_owned(),
-                    retry_after_seconds: secs(crate::deadline::MINT_IN_PROGRESS_RETRY_AFTER),
-                    retryable: true,
-                    ..ErrorDetail::default()
-                },
-            ),
+            MintFailure::MintInProgress => FailureDetails {
+                retry_after: Some(crate::deadline::MINT_IN_PROGRESS_RETRY_AFTER),
+                ..FailureDetails::new(Reason::MintInProgress)
+            }
+            .into_status(Code::Unavailable, self.to_string()),
         }
     }
-}
-
-/// Builds a status with structured details.
-fn with_detail(code: Code, message: impl Into<String>, detail: ErrorDetail) -> Status {
-    Status::with_details(code, message, detail.encode_to_vec().into())
 }
 
 /// The status of a local refusal.
@@ -68,14 +58,7 @@ fn refused(refusal: &Refusal) -> Status {
         Refusal::NoAgentUser(_) => Code::FailedPrecondition,
         Refusal::Scopes(_) => Code::InvalidArgument,
     };
-    with_detail(
-        code,
-        refusal.to_string(),
-        ErrorDetail {
-            reason: refusal.reason().as_str().to_owned(),
-            ..ErrorDetail::default()
-        },
-    )
+    FailureDetails::new(refusal.reason()).into_status(code, refusal.to_string())
 }
 
 /// The gRPC code for an upstream failure.
@@ -121,16 +104,15 @@ pub fn reason(reason: EntraReason) -> Reason {
 
 /// Maps an upstream failure to a status carrying its details.
 fn from_entra(err: &EntraError) -> Status {
-    let detail = ErrorDetail {
+    let details = FailureDetails {
         reason: reason(err.reason).as_str().to_owned(),
-        hop: err.hop.as_str().to_owned(),
-        upstream_status: err.status.map(u32::from).unwrap_or(0),
-        aadsts: err.aadsts_code().unwrap_or_default(),
-        correlation_id: err.correlation_id.clone().unwrap_or_default(),
-        retry_after_seconds: retry_after_seconds(err),
-        retryable: err.is_transient(),
+        hop: Some(err.hop.as_str().to_owned()),
+        upstream_status: err.status,
+        aadsts: err.aadsts_code(),
+        correlation_id: err.correlation_id.clone(),
+        retry_after: retry_after(err),
     };
-    with_detail(code_for(err), err.to_string(), detail)
+    details.into_status(code_for(err), err.to_string())
 }
 
 /// The `result` label of a status code in the mint counter (a closed set).
@@ -148,16 +130,14 @@ pub fn code_label(code: Code) -> &'static str {
     }
 }
 
-fn retry_after_seconds(err: &EntraError) -> u32 {
-    if !err.is_transient() {
-        return 0;
-    }
-    secs(err.retry_after.unwrap_or(Duration::ZERO))
-}
-
-/// Whole seconds, at least 1.
-fn secs(d: Duration) -> u32 {
-    u32::try_from(d.as_secs().max(1)).unwrap_or(u32::MAX)
+/// The retry delay of a transient failure: its `Retry-After`, at least a second; `None` for a
+/// permanent one (no `RetryInfo`).
+fn retry_after(err: &EntraError) -> Option<Duration> {
+    err.is_transient().then(|| {
+        err.retry_after
+            .unwrap_or(Duration::ZERO)
+            .max(Duration::from_secs(1))
+    })
 }
 
 #[cfg(test)]
@@ -165,8 +145,10 @@ mod tests {
     use super::*;
     use agentmint_entra::Hop;
 
-    fn detail(status: &Status) -> ErrorDetail {
-        ErrorDetail::decode(status.details()).expect("details decode")
+    use tonic_types::StatusExt;
+
+    fn detail(status: &Status) -> FailureDetails {
+        FailureDetails::from_status(status).expect("agentmint details")
     }
 
     #[test]
@@ -181,12 +163,14 @@ mod tests {
         err.retry_after = Some(Duration::from_secs(7));
         let status = from_entra(&err);
         assert_eq!(status.code(), Code::Unavailable);
-        let d = detail(&status);
-        assert_eq!(d.reason, "THROTTLED");
-        assert_eq!(d.hop, "agent_identity");
-        assert_eq!(d.upstream_status, 429);
-        assert_eq!(d.retry_after_seconds, 7);
-        assert!(d.retryable);
+        // Decoded as any client would: the standard ErrorInfo and RetryInfo.
+        let info = status.get_details_error_info().expect("ErrorInfo");
+        assert_eq!(info.reason, "THROTTLED");
+        assert_eq!(info.domain, "agentmint.dev");
+        assert_eq!(info.metadata["hop"], "agent_identity");
+        assert_eq!(info.metadata["upstream_status"], "429");
+        let retry = status.get_details_retry_info().expect("RetryInfo");
+        assert_eq!(retry.retry_delay, Some(Duration::from_secs(7)));
     }
 
     #[test]
@@ -203,10 +187,12 @@ mod tests {
         let status = from_entra(&err);
         assert_eq!(status.code(), Code::FailedPrecondition);
         let d = detail(&status);
-        assert_eq!(d.aadsts, "AADSTS70021");
-        assert_eq!(d.correlation_id, "corr-1");
-        assert_eq!(d.retry_after_seconds, 0);
-        assert!(!d.retryable);
+        assert_eq!(d.aadsts.as_deref(), Some("AADSTS70021"));
+        assert_eq!(d.correlation_id.as_deref(), Some("corr-1"));
+        assert_eq!(
+            d.retry_after, None,
+            "a permanent failure carries no RetryInfo"
+        );
     }
 
     #[test]
@@ -215,8 +201,7 @@ mod tests {
         assert_eq!(status.code(), Code::Unavailable);
         let d = detail(&status);
         assert_eq!(d.reason, "MINT_IN_PROGRESS");
-        assert_eq!(d.retry_after_seconds, 1);
-        assert!(d.retryable);
+        assert_eq!(d.retry_after, Some(Duration::from_secs(1)));
     }
 
     #[test]
@@ -309,6 +294,7 @@ mod tests {
             assert_eq!(status.code(), code, "{refusal:?}");
             assert_eq!(status.message(), refusal.to_string());
             assert_eq!(detail(&status).reason, wire);
+            assert!(status.get_details_retry_info().is_none(), "{refusal:?}");
         }
     }
 }

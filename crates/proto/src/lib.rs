@@ -1,6 +1,6 @@
-//! The agentmint gRPC contract (`proto/agentmint/v1/mint.proto`): the generated types, plus the
-//! two vocabularies both ends of the wire must spell alike, the [`reason`]s of a refusal and the
-//! label of a [`TokenKind`]. Servers and clients are in `agentmint-gateway` and `agentmint-sandbox`.
+//! The agentmint gRPC contract (`proto/agentmint/v1/mint.proto`): the generated types, plus what
+//! both ends of the wire must spell alike: the [`reason`]s of a refusal, the [`details`] of a
+//! failure (gRPC's standard `ErrorInfo` and `RetryInfo`) and the label of a [`TokenKind`]. Servers and clients are in `agentmint-gateway` and `agentmint-sandbox`.
 
 /// `agentmint.v1`: the `TokenBroker` service and its messages.
 #[allow(clippy::all, clippy::pedantic)]
@@ -8,13 +8,15 @@ pub mod v1 {
     tonic::include_proto!("agentmint.v1");
 }
 
+pub mod details;
 mod kind;
 pub mod reason;
 mod redact;
 
+pub use details::FailureDetails;
 pub use reason::Reason;
 pub use v1::{
-    ErrorDetail, MintTokenRequest, MintTokenResponse, TokenKind,
+    MintTokenRequest, MintTokenResponse, TokenKind,
     token_broker_client::TokenBrokerClient,
     token_broker_server::{TokenBroker, TokenBrokerServer},
 };

@@ -1,4 +1,5 @@
-//! The machine-readable reasons carried in [`ErrorDetail::reason`](crate::ErrorDetail), spelled
+//! The machine-readable reasons carried as `google.rpc.ErrorInfo.reason`
+//! ([`FailureDetails::reason`](crate::FailureDetails)), spelled
 //! once for both sides of the wire.
 //!
 //! The gateway writes them (its own refusals, and Entra failures mapped from the entra crate's typed

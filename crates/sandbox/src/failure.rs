@@ -17,14 +17,15 @@
 //! UNAUTHENTICATED is a 500, not a 401: the caller cannot fix it by presenting anything, and a
 //! 401 would invite SDKs to prompt or re-authenticate.
 //!
-//! The gateway's status *message* is never used: only the structured `ErrorDetail` fields, each
-//! checked against the shape it must have (an AADSTS code is `AADSTS` and digits, and so on), so
+//! The gateway's status *message* is never used: only its structured details (the standard
+//! `ErrorInfo` reason and metadata, and `RetryInfo`), each field checked against the shape it must
+//! have (an AADSTS code is `AADSTS` and digits, and so on), so
 //! no upstream text can reach the sandbox through them.
 
 use std::borrow::Cow;
 use std::time::Duration;
 
-use agentmint_proto::{ErrorDetail, Reason};
+use agentmint_proto::{FailureDetails, Reason};
 use http::StatusCode;
 use tonic::Code;
 
@@ -45,7 +46,7 @@ pub(crate) struct Failure {
     pub retry_after: Option<u32>,
     /// The `Allow` header of a 405.
     pub allow: Option<&'static str>,
-    /// What the gateway's `ErrorDetail` said, each field checked for shape.
+    /// What the gateway's error details said, each field checked for shape.
     pub gateway: Option<Box<GatewayFacts>>,
 }
 
@@ -176,7 +177,7 @@ fn explain(reason: &str) -> Option<&'static str> {
     })
 }
 
-fn refused(code: Code, detail: &ErrorDetail) -> Failure {
+fn refused(code: Code, detail: &FailureDetails) -> Failure {
     let (status, error, words) = match code {
         Code::Unauthenticated => (
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -218,18 +219,19 @@ fn refused(code: Code, detail: &ErrorDetail) -> Failure {
             "the gateway failed to mint the token",
         ),
     };
+    let field = |value: &Option<String>| value.clone().unwrap_or_default();
     let reason = checked(&detail.reason, 64, |b| {
         b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'
     });
-    let hop = checked(&detail.hop, 32, |b| b.is_ascii_lowercase() || b == b'_');
-    let aadsts = detail
-        .aadsts
-        .strip_prefix("AADSTS")
-        .filter(|digits| {
+    let hop = checked(&field(&detail.hop), 32, |b| {
+        b.is_ascii_lowercase() || b == b'_'
+    });
+    let aadsts = detail.aadsts.clone().filter(|code| {
+        code.strip_prefix("AADSTS").is_some_and(|digits| {
             !digits.is_empty() && digits.len() <= 12 && digits.bytes().all(|b| b.is_ascii_digit())
         })
-        .map(|_| detail.aadsts.clone());
-    let correlation_id = checked(&detail.correlation_id, 64, |b| {
+    });
+    let correlation_id = checked(&field(&detail.correlation_id), 64, |b| {
         b.is_ascii_alphanumeric() || b == b'-'
     });
     let mut description = words.to_owned();
@@ -248,11 +250,14 @@ fn refused(code: Code, detail: &ErrorDetail) -> Failure {
     if !facts.is_empty() {
         description.push_str(&format!(" ({})", facts.join(", ")));
     }
-    let retry_after =
-        (status == StatusCode::SERVICE_UNAVAILABLE).then(|| match detail.retry_after_seconds {
-            0 => DEFAULT_RETRY_AFTER_SECS,
-            secs => secs.min(MAX_RETRY_AFTER_SECS),
-        });
+    let retry_after = (status == StatusCode::SERVICE_UNAVAILABLE).then(|| {
+        match detail.retry_after.map(|d| d.as_secs()) {
+            None | Some(0) => DEFAULT_RETRY_AFTER_SECS,
+            Some(secs) => u32::try_from(secs)
+                .unwrap_or(u32::MAX)
+                .min(MAX_RETRY_AFTER_SECS),
+        }
+    });
     Failure {
         status,
         error,
@@ -277,7 +282,7 @@ fn checked(value: &str, max: usize, ok: impl Fn(u8) -> bool) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn refusal(code: Code, detail: ErrorDetail) -> Failure {
+    fn refusal(code: Code, detail: FailureDetails) -> Failure {
         Failure::from_gateway(
             &GatewayError::Refused { code, detail },
             Duration::from_secs(1),
@@ -296,7 +301,7 @@ mod tests {
             (Code::Internal, 502),
         ] {
             assert_eq!(
-                refusal(code, ErrorDetail::default()).status.as_u16(),
+                refusal(code, FailureDetails::default()).status.as_u16(),
                 status,
                 "{code:?}"
             );
@@ -305,29 +310,29 @@ mod tests {
 
     #[test]
     fn unavailable_carries_the_gateways_retry_after_or_a_default() {
-        let with = ErrorDetail {
-            retry_after_seconds: 7,
-            ..ErrorDetail::default()
+        let with = FailureDetails {
+            retry_after: Some(Duration::from_secs(7)),
+            ..FailureDetails::default()
         };
         assert_eq!(refusal(Code::Unavailable, with).retry_after, Some(7));
         assert_eq!(
-            refusal(Code::Unavailable, ErrorDetail::default()).retry_after,
+            refusal(Code::Unavailable, FailureDetails::default()).retry_after,
             Some(DEFAULT_RETRY_AFTER_SECS)
         );
         assert_eq!(
-            refusal(Code::PermissionDenied, ErrorDetail::default()).retry_after,
+            refusal(Code::PermissionDenied, FailureDetails::default()).retry_after,
             None
         );
     }
 
     #[test]
     fn detail_fields_of_the_wrong_shape_are_dropped() {
-        let detail = ErrorDetail {
+        let detail = FailureDetails {
             reason: "free text from upstream".into(),
-            hop: "Blueprint\r\n".into(),
-            aadsts: "AADSTS70021: no match".into(),
-            correlation_id: "id with spaces".into(),
-            ..ErrorDetail::default()
+            hop: Some("Blueprint\r\n".into()),
+            aadsts: Some("AADSTS70021: no match".into()),
+            correlation_id: Some("id with spaces".into()),
+            ..FailureDetails::default()
         };
         let f = refusal(Code::FailedPrecondition, detail);
         assert_eq!(f.gateway.as_deref(), Some(&GatewayFacts::default()));
@@ -336,12 +341,11 @@ mod tests {
 
     #[test]
     fn well_formed_detail_fields_are_kept_and_described() {
-        let detail = ErrorDetail {
-            reason: Reason::FicMismatch.as_str().into(),
-            hop: "blueprint".into(),
-            aadsts: "AADSTS70021".into(),
-            correlation_id: "0b5e-42".into(),
-            ..ErrorDetail::default()
+        let detail = FailureDetails {
+            hop: Some("blueprint".into()),
+            aadsts: Some("AADSTS70021".into()),
+            correlation_id: Some("0b5e-42".into()),
+            ..FailureDetails::new(Reason::FicMismatch)
         };
         let f = refusal(Code::FailedPrecondition, detail);
         assert_eq!(f.hop(), Some("blueprint"));

@@ -9,8 +9,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use agentmint_proto::{ErrorDetail, MintTokenRequest, TokenBrokerClient, TokenKind};
-use prost::Message;
+use agentmint_proto::{FailureDetails, MintTokenRequest, TokenBrokerClient, TokenKind};
 use tonic::Code;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::Channel;
@@ -44,10 +43,11 @@ impl fmt::Debug for Minted {
 /// Why a mint failed.
 #[derive(Debug)]
 pub(crate) enum GatewayError {
-    /// The gateway's service answered with an error status; it always attaches an `ErrorDetail`.
-    Refused { code: Code, detail: ErrorDetail },
+    /// The gateway's service answered with an error status; it always attaches its details
+    /// (gRPC's standard `ErrorInfo`, and `RetryInfo` when retryable).
+    Refused { code: Code, detail: FailureDetails },
     /// No answer from the gateway's service: refused or reset connection, transport failure. The
-    /// status was tonic's own, without an `ErrorDetail`.
+    /// status was tonic's own, without agentmint's `ErrorInfo`.
     Unreachable,
     /// No answer within the deadline.
     Timeout,
@@ -143,13 +143,10 @@ fn answer_margin(timeout: Duration) -> Duration {
     (timeout / 10).min(Duration::from_millis(500))
 }
 
-/// Tells a gateway refusal from a transport failure: the gateway's service attaches an
-/// `ErrorDetail` to every status it returns; tonic's own transport statuses carry none.
+/// Tells a gateway refusal from a transport failure: the gateway's service attaches an agentmint
+/// `ErrorInfo` to every status it returns; tonic's own transport statuses carry none.
 fn classify(status: &tonic::Status) -> GatewayError {
-    let detail = (!status.details().is_empty())
-        .then(|| ErrorDetail::decode(status.details()).ok())
-        .flatten();
-    match detail {
+    match FailureDetails::from_status(status) {
         Some(detail) => GatewayError::Refused {
             code: status.code(),
             detail,
@@ -222,15 +219,8 @@ mod tests {
 
     #[test]
     fn statuses_with_detail_are_refusals() {
-        let detail = ErrorDetail {
-            reason: Reason::NotAttached.as_str().into(),
-            ..ErrorDetail::default()
-        };
-        let status = tonic::Status::with_details(
-            Code::PermissionDenied,
-            "no",
-            detail.encode_to_vec().into(),
-        );
+        let status =
+            FailureDetails::new(Reason::NotAttached).into_status(Code::PermissionDenied, "no");
         match classify(&status) {
             GatewayError::Refused { code, detail } => {
                 assert_eq!(code, Code::PermissionDenied);

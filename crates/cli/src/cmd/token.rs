@@ -3,9 +3,8 @@
 
 use std::path::PathBuf;
 
-use agentmint_proto::{ErrorDetail, MintTokenRequest, TokenBrokerClient, TokenKind};
+use agentmint_proto::{FailureDetails, MintTokenRequest, TokenBrokerClient, TokenKind};
 use anyhow::Context;
-use prost::Message;
 use tonic::metadata::MetadataValue;
 
 use crate::claims;
@@ -78,10 +77,16 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
         }
         Err(status) => {
             eprintln!("mint failed: {:?}: {}", status.code(), status.message());
-            if let Ok(d) = ErrorDetail::decode(status.details()) {
+            if let Some(d) = FailureDetails::from_status(&status) {
+                let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
                 eprintln!(
-                    "reason={} hop={} upstream_status={} aadsts={} correlation_id={} retryable={}",
-                    d.reason, d.hop, d.upstream_status, d.aadsts, d.correlation_id, d.retryable
+                    "reason={} hop={} upstream_status={} aadsts={} correlation_id={} retry_after_secs={}",
+                    d.reason,
+                    or_dash(d.hop),
+                    or_dash(d.upstream_status.map(|s| s.to_string())),
+                    or_dash(d.aadsts),
+                    or_dash(d.correlation_id),
+                    or_dash(d.retry_after.map(|r| r.as_secs().to_string())),
                 );
             }
             Ok(1)

@@ -1,10 +1,9 @@
 //! RELIABILITY 26 at the gateway: a token whose claims are not what was asked is refused with a
 //! message naming the claim — the managed-identity `appid` bug cannot ship silently.
 
-use agentmint_proto::{ErrorDetail, TokenBrokerClient, TokenKind};
+use agentmint_proto::{FailureDetails, TokenBrokerClient, TokenKind};
 use agentmint_testkit::credential::credential_sha256;
 use agentmint_testkit::jwt::unsigned;
-use prost::Message;
 use tokio::net::TcpListener;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -83,7 +82,7 @@ providers = ["bot"]
         ))
         .await
         .unwrap_err();
-    let detail = ErrorDetail::decode(err.details()).unwrap();
+    let detail = FailureDetails::from_status(&err).unwrap();
     assert_eq!(detail.reason, "CLAIMS_MISMATCH");
     assert!(err.message().contains("appid"), "{}", err.message());
     assert!(

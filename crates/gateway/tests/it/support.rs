@@ -3,10 +3,9 @@
 
 use agentmint_emulator::Knobs;
 use agentmint_proto::{
-    ErrorDetail, MintTokenRequest, MintTokenResponse, TokenBrokerClient, TokenKind,
+    FailureDetails, MintTokenRequest, MintTokenResponse, TokenBrokerClient, TokenKind,
 };
 use agentmint_stack::{Blueprint, Layout, Provider, Sandbox, Stack, StackOptions, UserBy};
-use prost::Message;
 use tonic::transport::Channel;
 
 pub use agentmint_stack::layout::{GRAPH_DEFAULT as GRAPH, MAIL_READ, USER_READ};
@@ -132,9 +131,9 @@ pub async fn refused_a(
         .unwrap_err()
 }
 
-/// The error detail a refusal carries.
-pub fn detail(status: &tonic::Status) -> ErrorDetail {
-    ErrorDetail::decode(status.details()).unwrap_or_default()
+/// The error details a refusal carries (gRPC's standard `ErrorInfo` and `RetryInfo`).
+pub fn detail(status: &tonic::Status) -> FailureDetails {
+    FailureDetails::from_status(status).unwrap_or_default()
 }
 
 /// A gateway serving one app provider, "bot" (client secret), against `upstream` (a mock token

@@ -4,11 +4,11 @@
 use std::time::{Duration, Instant};
 
 use crate::common;
-use agentmint_proto::{ErrorDetail, Reason};
+use agentmint_proto::{FailureDetails, Reason};
 use common::{Behaviour, FakeGateway, FakeState, Options, Sandbox, free_addr};
 use tonic::Code;
 
-fn fail(code: Code, message: &str, detail: ErrorDetail) -> Behaviour {
+fn fail(code: Code, message: &str, detail: FailureDetails) -> Behaviour {
     Behaviour::Fail {
         code,
         message: message.into(),
@@ -16,11 +16,8 @@ fn fail(code: Code, message: &str, detail: ErrorDetail) -> Behaviour {
     }
 }
 
-fn reason(reason: Reason) -> ErrorDetail {
-    ErrorDetail {
-        reason: reason.as_str().into(),
-        ..ErrorDetail::default()
-    }
+fn reason(reason: Reason) -> FailureDetails {
+    FailureDetails::new(reason)
 }
 
 #[tokio::test]
@@ -104,14 +101,12 @@ async fn a_gateway_that_never_answers_gives_503_at_the_request_timeout() {
 #[tokio::test]
 async fn errors_carry_the_gateways_correlation_id_hop_and_aadsts_but_never_its_message() {
     let upstream_text = "AADSTS70021: No matching federated identity record found for presented assertion. Trace ID: secret-trace";
-    let detail = ErrorDetail {
-        reason: Reason::FicMismatch.as_str().into(),
-        hop: "blueprint".into(),
-        upstream_status: 400,
-        aadsts: "AADSTS70021".into(),
-        correlation_id: "4c3f1a2b-0000-4000-8000-00000000c0de".into(),
-        retry_after_seconds: 0,
-        retryable: false,
+    let detail = FailureDetails {
+        hop: Some("blueprint".into()),
+        upstream_status: Some(400),
+        aadsts: Some("AADSTS70021".into()),
+        correlation_id: Some("4c3f1a2b-0000-4000-8000-00000000c0de".into()),
+        ..FailureDetails::new(Reason::FicMismatch)
     };
     let gateway = FakeGateway::start(FakeState::new(fail(
         Code::FailedPrecondition,
@@ -202,13 +197,11 @@ async fn gateway_codes_map_to_http_statuses() {
 
 #[tokio::test]
 async fn entra_unavailable_gives_503_with_the_gateways_retry_after() {
-    let detail = ErrorDetail {
-        reason: Reason::Throttled.as_str().into(),
-        hop: "agent_identity".into(),
-        upstream_status: 429,
-        retry_after_seconds: 7,
-        retryable: true,
-        ..ErrorDetail::default()
+    let detail = FailureDetails {
+        hop: Some("agent_identity".into()),
+        upstream_status: Some(429),
+        retry_after: Some(Duration::from_secs(7)),
+        ..FailureDetails::new(Reason::Throttled)
     };
     let gateway = FakeGateway::start(FakeState::new(fail(Code::Unavailable, "throttled", detail)));
     let sandbox = Sandbox::start(&gateway).await;

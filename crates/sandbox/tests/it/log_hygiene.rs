@@ -3,7 +3,7 @@
 //! token, the path secret or the identity header appears.
 
 use crate::common;
-use agentmint_proto::{ErrorDetail, Reason};
+use agentmint_proto::{FailureDetails, Reason};
 use common::{Behaviour, CREDENTIAL, FakeGateway, FakeState, Sandbox, get};
 use tonic::Code;
 
@@ -52,9 +52,9 @@ async fn trace_logs_carry_no_credential_token_or_url_secret() {
     state.set(Behaviour::Fail {
         code: Code::PermissionDenied,
         message: "denied".into(),
-        detail: ErrorDetail {
+        detail: FailureDetails {
             reason: Reason::NotAttached.as_str().into(),
-            ..ErrorDetail::default()
+            ..FailureDetails::default()
         },
     });
     assert_eq!(sandbox.get(&sandbox.user_path()).await.status, 403);

@@ -1,7 +1,7 @@
 //! The App Service-style managed-identity endpoint that unmodified Azure SDKs call.
 
 use crate::common;
-use agentmint_proto::{ErrorDetail, Reason, TokenKind};
+use agentmint_proto::{FailureDetails, Reason, TokenKind};
 use agentmint_sandbox::ManagedIdentityMode;
 use common::{AGENT, Behaviour, FakeGateway, FakeState, Options, Sandbox, get};
 use serde_json::json;
@@ -181,11 +181,10 @@ async fn a_client_id_selector_must_name_the_served_identity() {
 
 #[tokio::test]
 async fn gateway_failures_use_the_app_service_error_shape_with_retry_after() {
-    let detail = ErrorDetail {
-        reason: Reason::UpstreamUnavailable.as_str().into(),
-        correlation_id: "corr-77".into(),
-        retry_after_seconds: 3,
-        ..ErrorDetail::default()
+    let detail = FailureDetails {
+        correlation_id: Some("corr-77".into()),
+        retry_after: Some(std::time::Duration::from_secs(3)),
+        ..FailureDetails::new(Reason::UpstreamUnavailable)
     };
     let gateway = FakeGateway::start(FakeState::new(Behaviour::Fail {
         code: Code::Unavailable,

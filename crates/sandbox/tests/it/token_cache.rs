@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::common;
-use agentmint_proto::ErrorDetail;
+use agentmint_proto::FailureDetails;
 use common::{Behaviour, FakeGateway, FakeState, Options, Sandbox};
 use tonic::Code;
 
@@ -56,7 +56,7 @@ async fn a_gateway_failure_is_not_kept() {
     let gateway = FakeGateway::start(FakeState::new(Behaviour::Fail {
         code: Code::Unavailable,
         message: "down".into(),
-        detail: ErrorDetail::default(),
+        detail: FailureDetails::new(agentmint_proto::Reason::UpstreamUnavailable),
     }));
     let sandbox = sandbox_with_ttl(&gateway, Duration::from_secs(30)).await;
     assert_eq!(sandbox.get(&sandbox.app_path()).await.status, 503);

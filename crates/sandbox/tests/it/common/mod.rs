@@ -10,13 +10,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use agentmint_proto::{
-    ErrorDetail, MintTokenRequest, MintTokenResponse, TokenBroker, TokenBrokerServer, TokenKind,
+    FailureDetails, MintTokenRequest, MintTokenResponse, TokenBroker, TokenBrokerServer, TokenKind,
 };
 use agentmint_sandbox::{
     LocalUrls, ManagedIdentityMode, Resolver, SandboxConfig, SandboxCredential,
 };
 use base64::Engine;
-use prost::Message;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, oneshot};
@@ -43,7 +42,7 @@ pub enum Behaviour {
     Fail {
         code: Code,
         message: String,
-        detail: ErrorDetail,
+        detail: FailureDetails,
     },
     /// Never answers.
     Hang,
@@ -133,11 +132,7 @@ impl TokenBroker for Fake {
                 message,
                 detail,
             } => {
-                return Err(Status::with_details(
-                    code,
-                    message,
-                    detail.encode_to_vec().into(),
-                ));
+                return Err(detail.into_status(code, message));
             }
             Behaviour::Hang => std::future::pending().await,
             Behaviour::Gated => {
