@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Installs Microsoft's real clients for the interop tests into target/interop (idempotent), then
+# Installs the real clients of the interop tests (Microsoft's msal, azure-identity and
+# @azure/identity; grpcio and grpcio-status, a standard gRPC client) into target/interop (idempotent), then
 # prints the `export` lines the tests read. Progress goes to stderr; stdout is for `eval`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 dir="${AGENTMINT_INTEROP_DIR:-$root/target/interop}"
 mkdir -p "$dir"
 venv="$dir/venv"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import msal, azure.identity' 2>/dev/null; then
-  echo "interop: installing msal and azure-identity into $venv" >&2
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import msal, azure.identity, grpc, grpc_status' 2>/dev/null; then
+  echo "interop: installing msal, azure-identity, grpcio and grpcio-status into $venv" >&2
   python3 -m venv "$venv" >&2
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/tests/interop/requirements.txt" >&2
 fi

@@ -6,6 +6,7 @@ mod config_check;
 mod demo;
 mod deploy;
 mod e2e;
+mod grpc_interop;
 mod mtls;
 mod sdk_interop;
 mod secrets;

@@ -117,7 +117,10 @@ async fn waiters_on_a_failing_call_all_get_the_error_and_the_next_request_tries_
             .expect("answered before the deadline")
             .unwrap_err();
         assert_eq!(err.code(), Code::Unavailable);
-        assert!(detail(&err).retry_after.is_some(), "a transient failure carries RetryInfo");
+        assert!(
+            detail(&err).retry_after.is_some(),
+            "a transient failure carries RetryInfo"
+        );
     }
     let failed_attempts = h.emulator.stats().total();
     assert!(failed_attempts >= 1);

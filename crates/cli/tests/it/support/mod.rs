@@ -116,7 +116,17 @@ fn pump(mut from: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
 
 /// Runs `agentmint ARGS` to completion (bounded) and returns (exit code, stdout, stderr).
 pub fn run(args: &[&str], env: &[(&str, &str)], timeout: Duration) -> (i32, String, String) {
-    let mut child = Command::new(BIN)
+    run_program(Path::new(BIN), args, env, timeout)
+}
+
+/// Runs `program ARGS` to completion (bounded) and returns (exit code, stdout, stderr).
+pub fn run_program(
+    program: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    timeout: Duration,
+) -> (i32, String, String) {
+    let mut child = Command::new(program)
         .args(args)
         .env_remove("AGENTMINT_LOG")
         .envs(env.iter().copied())
@@ -137,9 +147,10 @@ pub fn run(args: &[&str], env: &[(&str, &str)], timeout: Duration) -> (i32, Stri
         if start.elapsed() > timeout {
             let _ = child.kill();
             panic!(
-                "agentmint {args:?} did not finish within {timeout:?}\nstdout:\n{}\nstderr:\n{}",
+                "{} {args:?} did not finish within {timeout:?}\nstdout:\n{}\nstderr:\n{}",
+                program.display(),
                 out.lock().unwrap(),
-                err.lock().unwrap()
+                err.lock().unwrap(),
             );
         }
         std::thread::sleep(Duration::from_millis(20));
