@@ -44,6 +44,10 @@ pub struct Overrides {
     pub admin_listen: Option<SocketAddr>,
     /// Replaces `[gateway] drain_grace_seconds` (tests and in-process stacks stop at once).
     pub drain_grace: Option<Duration>,
+    /// Replaces the upstream per-attempt timeout (10 s), so tests of a hung upstream stay short.
+    pub upstream_request_timeout: Option<Duration>,
+    /// Replaces the token-endpoint retry policy (3 attempts within 20 s).
+    pub upstream_retry: Option<agentmint_entra::RetryPolicy>,
 }
 
 /// A gateway built from its config, ready to bind and serve.
@@ -82,9 +86,14 @@ impl Gateway {
         let cfg = &loaded.config;
         let settings = &cfg.gateway;
         let metrics = Arc::new(Metrics::default());
+        let defaults = ClientOptions::default();
         let mut client = ClientOptions {
             observer: Some(metrics.clone()),
-            ..ClientOptions::default()
+            request_timeout: overrides
+                .upstream_request_timeout
+                .unwrap_or(defaults.request_timeout),
+            retry: overrides.upstream_retry.unwrap_or(defaults.retry),
+            ..defaults
         };
         if let Some(path) = &settings.ca_file {
             let pem = std::fs::read(path).map_err(|source| BuildError::CaFile {

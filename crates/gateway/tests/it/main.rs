@@ -9,3 +9,4 @@ mod drain;
 mod policy;
 mod reload;
 mod support;
+mod task_leaks;

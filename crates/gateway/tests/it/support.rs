@@ -163,6 +163,19 @@ pub fn app_token_response() -> serde_json::Value {
 
 impl AppGateway {
     pub fn build(upstream: &str, gateway_extra: &str) -> Self {
+        Self::build_with(
+            upstream,
+            gateway_extra,
+            agentmint_gateway::Overrides::default(),
+        )
+    }
+
+    /// As [`build`](Self::build), with `overrides` (their `env` is always empty).
+    pub fn build_with(
+        upstream: &str,
+        gateway_extra: &str,
+        overrides: agentmint_gateway::Overrides,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("secret"), "dev-secret-value").unwrap();
         let credential = "sandbox-credential-for-app-gateway";
@@ -194,7 +207,7 @@ providers = ["bot"]
             &loaded,
             agentmint_gateway::Overrides {
                 env: Some(Box::new(|_| None)),
-                ..Default::default()
+                ..overrides
             },
         )
         .unwrap();
