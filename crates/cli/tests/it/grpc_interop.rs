@@ -58,7 +58,8 @@ fn python_grpcio_decodes_the_error_info_of_a_refusal() {
 #[tokio::test(flavor = "multi_thread")]
 async fn python_grpcio_decodes_the_retry_info_of_a_mint_that_outlives_its_deadline() {
     let stack = Stack::without_sandbox();
-    // Entra throttles every request: the cold mint cannot finish within the caller's 2 s.
+    // Entra throttles every request (Retry-After 3 s): the cold mint's attempts run past the
+    // caller's 4 s.
     let ca = reqwest::Certificate::from_pem(&std::fs::read(&stack.ca_path).unwrap()).unwrap();
     reqwest::Client::builder()
         .no_proxy()
@@ -66,14 +67,14 @@ async fn python_grpcio_decodes_the_retry_info_of_a_mint_that_outlives_its_deadli
         .build()
         .unwrap()
         .put(format!("{}/_emulator/knobs", stack.emulator_url))
-        .json(&serde_json::json!({ "throttle_fraction": 1.0, "retry_after_secs": 1 }))
+        .json(&serde_json::json!({ "throttle_fraction": 1.0, "retry_after_secs": 3 }))
         .send()
         .await
         .unwrap()
         .error_for_status()
         .unwrap();
     let decoded = tokio::task::spawn_blocking(move || {
-        let decoded = decoded_refusal(&stack, "agent", "2");
+        let decoded = decoded_refusal(&stack, "agent", "4");
         drop(stack);
         decoded
     })

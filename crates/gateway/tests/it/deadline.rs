@@ -14,19 +14,20 @@ use crate::support::{GRAPH, agent_get, upstream, upstream_total};
 #[tokio::test]
 async fn a_deadline_shorter_than_a_throttled_upstream_is_a_503_and_the_retry_is_served_from_the_mint_that_went_on()
  {
-    // Every upstream request is throttled (Retry-After 2 s) until the knobs are reset below.
+    // Every upstream request is throttled (Retry-After 3 s) until the knobs are reset below: the
+    // flight's second attempt comes after the caller's 2 s are over.
     let stack = Stack::start(StackOptions {
         layout: crate::support::layout(),
         knobs: Knobs {
             throttle_fraction: 1.0,
-            retry_after_secs: 2,
+            retry_after_secs: 3,
             ..Knobs::default()
         },
         resolver: Some(ResolverOptions {
             sandbox: "sandbox-a".into(),
             providers: vec!["agent".into()],
             managed_identity: ManagedIdentityMode::Off,
-            request_timeout: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(2),
         }),
         ..StackOptions::default()
     })
@@ -54,7 +55,7 @@ async fn a_deadline_shorter_than_a_throttled_upstream_is_a_503_and_the_retry_is_
     // The upstream recovers; the mint the caller gave up on finishes by itself.
     stack.emulator.set_knobs(Knobs::default());
     let mut landed = false;
-    for _ in 0..1500 {
+    for _ in 0..3000 {
         if upstream(&stack, "agent_identity", "ok") == 1 {
             landed = true;
             break;
