@@ -5,6 +5,7 @@
 mod config_check;
 mod demo;
 mod deploy;
+mod drain;
 mod e2e;
 mod grpc_interop;
 mod mtls;

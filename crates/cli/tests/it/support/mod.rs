@@ -80,6 +80,32 @@ impl Proc {
         self.output.lock().unwrap().clone()
     }
 
+    /// Sends SIGTERM, as an orchestrator stopping the process would.
+    pub fn sigterm(&self) {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// The exit code, waiting at most `within`.
+    pub fn exit_code(&mut self, within: Duration) -> i32 {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(
+                start.elapsed() < within,
+                "still running {within:?} later:\n{}",
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Waits (bounded) until the output contains `needle`.
     pub fn wait_for_output(&self, needle: &str, timeout: Duration) -> bool {
         let start = Instant::now();

@@ -1,0 +1,71 @@
+//! RELIABILITY 37 with the real binary: SIGTERM turns the gateway's `/readyz` to 503 at once,
+//! tokens keep being served through the drain grace (the default, 5 s), and then the process exits
+//! 0; the resolver in front of it then answers 503 with `Retry-After`.
+
+use std::time::Duration;
+
+use agentmint_config::DEFAULT_DRAIN_GRACE_SECONDS;
+
+use crate::support::stack::{GRAPH_DEFAULT, Stack, StackOptions};
+
+async fn readyz(stack: &Stack) -> Option<u16> {
+    Stack::http()
+        .get(format!("{}/readyz", stack.admin_url))
+        .send()
+        .await
+        .ok()
+        .map(|r| r.status().as_u16())
+}
+
+async fn agent_get(stack: &Stack) -> reqwest::Response {
+    Stack::http()
+        .get(stack.url("agent", "token"))
+        .query(&[("scope", GRAPH_DEFAULT)])
+        .header("Metadata", "true")
+        .send()
+        .await
+        .expect("the resolver answers")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_turns_readyz_first_serves_through_the_grace_then_exits_0() {
+    // The resolver keeps no copy of an answer, so every agent request reaches the gateway.
+    let mut stack = Stack::start(StackOptions {
+        sandbox_args: vec!["--token-cache-secs".into(), "0".into()],
+        ..StackOptions::default()
+    });
+    assert_eq!(readyz(&stack).await, Some(200));
+    assert_eq!(agent_get(&stack).await.status(), 200);
+
+    stack.gateway.sigterm();
+    let mut draining = false;
+    for _ in 0..300 {
+        if readyz(&stack).await == Some(503) {
+            draining = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        draining,
+        "/readyz never turned 503\n{}",
+        stack.gateway.output()
+    );
+    // Within the grace: still served (from the gateway's cache, through the resolver's connection).
+    let during = agent_get(&stack).await;
+    assert_eq!(during.status(), 200, "{:?}", during.text().await);
+
+    let grace = Duration::from_secs(DEFAULT_DRAIN_GRACE_SECONDS);
+    let code = tokio::task::block_in_place(|| stack.gateway.exit_code(grace * 4));
+    assert_eq!(code, 0, "{}", stack.gateway.output());
+    assert!(
+        stack.gateway.output().contains("drain grace over"),
+        "{}",
+        stack.gateway.output()
+    );
+
+    // Gone: the resolver tells the agent to come back later, in its own words.
+    let after = agent_get(&stack).await;
+    assert_eq!(after.status(), 503);
+    assert!(after.headers().contains_key("retry-after"));
+}
