@@ -43,15 +43,6 @@ impl Drain {
     }
 }
 
-impl Default for Drain {
-    /// `[gateway] drain_grace_seconds`' default.
-    fn default() -> Self {
-        Self::with_grace(Duration::from_secs(
-            agentmint_config::DEFAULT_DRAIN_GRACE_SECONDS,
-        ))
-    }
-}
-
 /// Steps 1 and 2: says NOT_SERVING everywhere at once, then serves on for the grace. The caller
 /// closes the listeners when this returns.
 pub(crate) async fn announce_and_wait(
