@@ -1,6 +1,7 @@
 //! RELIABILITY 37 with the real binary: SIGTERM turns the gateway's `/readyz` to 503 at once,
 //! tokens keep being served through the drain grace (the default, 5 s), and then the process exits
-//! 0; the resolver in front of it then answers 503 with `Retry-After`.
+//! 0; the resolver in front of it then answers 503 with `Retry-After`. A sidecar resolver given a
+//! drain grace does the same on its local `/readyz`.
 
 use std::time::Duration;
 
@@ -68,4 +69,43 @@ async fn sigterm_turns_readyz_first_serves_through_the_grace_then_exits_0() {
     let after = agent_get(&stack).await;
     assert_eq!(after.status(), 503);
     assert!(after.headers().contains_key("retry-after"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sidecar_resolver_turns_readyz_503_on_sigterm_and_serves_through_its_grace() {
+    let mut stack = Stack::start(StackOptions {
+        sandbox_args: vec![
+            "--token-cache-secs".into(),
+            "0".into(),
+            "--drain-grace-secs".into(),
+            "5".into(),
+        ],
+        ..StackOptions::default()
+    });
+    let sandbox = stack.sandbox.as_mut().expect("a sidecar resolver");
+    let listen = sandbox.ready["listen"].as_str().unwrap().to_owned();
+    let readyz = || async {
+        Stack::http()
+            .get(format!("http://{listen}/readyz"))
+            .send()
+            .await
+            .ok()
+            .map(|r| r.status().as_u16())
+    };
+    assert_eq!(readyz().await, Some(200));
+
+    sandbox.sigterm();
+    let mut draining = false;
+    for _ in 0..300 {
+        if readyz().await == Some(503) {
+            draining = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(draining, "the resolver's /readyz never turned 503");
+    assert_eq!(agent_get(&stack).await.status(), 200, "served in the grace");
+    let sandbox = stack.sandbox.as_mut().unwrap();
+    let code = tokio::task::block_in_place(|| sandbox.exit_code(Duration::from_secs(20)));
+    assert_eq!(code, 0, "{}", sandbox.output());
 }
