@@ -1,19 +1,26 @@
 //! Process signals as futures: SIGINT/SIGTERM end a server gracefully; SIGHUP asks for a reload.
 
+use std::future::Future;
+
 use tokio::signal::unix::{SignalKind, signal};
 
-/// Resolves on the first SIGINT or SIGTERM.
-pub async fn terminate() {
-    let (Ok(mut int), Ok(mut term)) = (
+/// Resolves on the first SIGINT or SIGTERM received after this call. The handlers are installed
+/// here, not when the future is first polled: call it before announcing readiness, or a SIGTERM sent
+/// right after the ready line would take the default action and kill the process without a drain.
+pub fn terminate() -> impl Future<Output = ()> + Send + 'static {
+    let handlers = (
         signal(SignalKind::interrupt()),
         signal(SignalKind::terminate()),
-    ) else {
-        // Without signal handlers the process still ends on the default action.
-        std::future::pending::<()>().await;
-        return;
-    };
-    tokio::select! {
-        _ = int.recv() => {}
-        _ = term.recv() => {}
+    );
+    async move {
+        let (Ok(mut int), Ok(mut term)) = handlers else {
+            // Without signal handlers the process still ends on the default action.
+            std::future::pending::<()>().await;
+            return;
+        };
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
     }
 }

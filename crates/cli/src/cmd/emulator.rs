@@ -81,8 +81,9 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
         }
         None => (None, format!("http://{addr}"), None),
     };
+    let terminate = signals::terminate();
     let ready = serde_json::json!({ "event": "ready", "url": url, "ca": ca });
     println!("{ready}");
-    agentmint_emulator::serve(listener, emulator, tls, signals::terminate()).await?;
+    agentmint_emulator::serve(listener, emulator, tls, terminate).await?;
     Ok(0)
 }

@@ -55,6 +55,8 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
     let admin = TcpListener::bind(gateway.admin_listen)
         .await
         .with_context(|| format!("binding admin to {}", gateway.admin_listen))?;
+    // Before the ready line: a SIGTERM right after it must drain, not kill.
+    let terminate = signals::terminate();
     let ready = serde_json::json!({
         "event": "ready",
         "grpc": format!("{}://{}", gateway.scheme(), grpc.local_addr()?),
@@ -84,7 +86,7 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
         }
     });
 
-    agentmint_gateway::serve(state, drain, grpc, Some(admin), signals::terminate()).await?;
+    agentmint_gateway::serve(state, drain, grpc, Some(admin), terminate).await?;
     info!("gateway stopped");
     Ok(0)
 }

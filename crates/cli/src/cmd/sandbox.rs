@@ -109,13 +109,15 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
     }));
 
     let code = if args.command.is_empty() {
+        // Before the ready line: a SIGTERM right after it must drain, not kill.
+        let terminate = signals::terminate();
         if let Some(path) = &args.env_file {
             write_env_file(path, &launcher::agent_env(std::iter::empty(), &urls))
                 .with_context(|| format!("writing {}", path.display()))?;
         }
         // With an env file the URLs go there only: a sidecar's stdout is usually collected as logs.
         println!("{}", ready_event(bound, &urls, args.env_file.is_none()));
-        signals::terminate().await;
+        terminate.await;
         0
     } else {
         let env = launcher::agent_env(std::env::vars(), &urls);
