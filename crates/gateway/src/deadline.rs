@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use tonic::metadata::MetadataMap;
 
+use crate::drain::REQUEST_BOUND;
+
 /// The retry delay told to a caller whose deadline passed while its mint went on: the flight is
 /// shared, so an early retry costs only a wait on it.
 pub const MINT_IN_PROGRESS_RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -23,12 +25,16 @@ pub fn margin(budget: Duration) -> Duration {
     (budget / 10).min(Duration::from_millis(500))
 }
 
-/// How long the gateway may wait for a mint: the caller's `grpc-timeout` less [`margin`]; `None`
-/// when the caller sent no deadline (the server's request bound applies).
-pub fn wait_budget(metadata: &MetadataMap) -> Option<Duration> {
-    let value = metadata.get(GRPC_TIMEOUT)?.to_str().ok()?;
-    let budget = parse_grpc_timeout(value)?;
-    Some(budget - margin(budget))
+/// How long the gateway may wait for a mint: the caller's `grpc-timeout`, or the server's
+/// [`REQUEST_BOUND`] when it sent none (or a longer one), less [`margin`]. So even a caller without
+/// a deadline gets a typed answer rather than the server's bare cut-off.
+pub fn wait_budget(metadata: &MetadataMap) -> Duration {
+    let asked = metadata
+        .get(GRPC_TIMEOUT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_grpc_timeout);
+    let budget = asked.map_or(REQUEST_BOUND, |d| d.min(REQUEST_BOUND));
+    budget - margin(budget)
 }
 
 /// `grpc-timeout` as the gRPC HTTP/2 spec writes it: at most 8 digits and a unit (`H`, `M`, `S`,
@@ -74,10 +80,20 @@ mod tests {
     #[test]
     fn the_wait_leaves_a_tenth_of_the_deadline_at_most_half_a_second() {
         let mut metadata = MetadataMap::new();
-        assert_eq!(wait_budget(&metadata), None);
         metadata.insert(GRPC_TIMEOUT, "1000m".parse().unwrap());
-        assert_eq!(wait_budget(&metadata), Some(Duration::from_millis(900)));
+        assert_eq!(wait_budget(&metadata), Duration::from_millis(900));
         metadata.insert(GRPC_TIMEOUT, "10S".parse().unwrap());
-        assert_eq!(wait_budget(&metadata), Some(Duration::from_millis(9500)));
+        assert_eq!(wait_budget(&metadata), Duration::from_millis(9500));
+    }
+
+    #[test]
+    fn without_a_deadline_or_beyond_the_request_bound_the_wait_ends_before_the_bound() {
+        let before_bound = REQUEST_BOUND - Duration::from_millis(500);
+        let mut metadata = MetadataMap::new();
+        assert_eq!(wait_budget(&metadata), before_bound);
+        metadata.insert(GRPC_TIMEOUT, "1H".parse().unwrap());
+        assert_eq!(wait_budget(&metadata), before_bound);
+        metadata.insert(GRPC_TIMEOUT, "garbage".parse().unwrap());
+        assert_eq!(wait_budget(&metadata), before_bound);
     }
 }

@@ -186,12 +186,10 @@ impl TokenBroker for Broker {
             sandbox = caller.identity.name.as_str(),
         );
         let run = self.run(&plan).instrument(span);
-        let result = match crate::deadline::wait_budget(request_metadata) {
-            None => run.await,
-            Some(budget) => match tokio::time::timeout(budget, run).await {
-                Ok(result) => result,
-                Err(_elapsed) => return Err(self.overdue(caller, &plan)),
-            },
+        let budget = crate::deadline::wait_budget(request_metadata);
+        let result = match tokio::time::timeout(budget, run).await {
+            Ok(result) => result,
+            Err(_elapsed) => return Err(self.overdue(caller, &plan)),
         };
         self.answer(caller, plan, result)
     }
