@@ -94,6 +94,29 @@ impl HopCaches {
         dropped
     }
 
+    /// Renews every key for which `pred` holds in the background, as soon as possible, while its
+    /// current token keeps being served until the new one arrives (a reload that changed a
+    /// provider's credential retires its tokens this way). A key whose upstream call is in flight
+    /// is renewed again once that call lands, since the call may have started before the change.
+    /// Returns how many keys were marked.
+    pub fn refresh_where(&self, pred: impl Fn(&HopKey) -> bool) -> usize {
+        let now = self.clock.now();
+        let mut marked = 0;
+        for hop in Hop::ALL {
+            let mut map = self.lock_hop(hop);
+            for (_, slot) in map.slots.iter_mut().filter(|(key, _)| pred(key)) {
+                marked += 1;
+                if slot.flight.is_some() {
+                    slot.renew_after_landing = true;
+                } else if let Some(token) = slot.token.as_mut() {
+                    token.next_refresh = now;
+                    slot.reschedule.notify_one();
+                }
+            }
+        }
+        marked
+    }
+
     /// Drops every key and stops every refresher. Calls in flight still answer their waiters. Later
     /// requests mint directly, without caching, so requests racing a graceful shutdown still finish.
     pub fn shutdown(&self) {
@@ -183,6 +206,8 @@ impl HopCaches {
             return;
         };
         slot.flight = None;
+        // The next attempt runs with whatever is in force by then.
+        slot.renew_after_landing = false;
         if let Some(wait) = error.retry_after.filter(|d| !d.is_zero()) {
             slot.throttle = now.checked_add(wait).map(|until| Throttle {
                 until,
@@ -246,7 +271,7 @@ impl flight::Landing for HopCaches {
                 Ok(token) => {
                     let now = self.clock.now();
                     let jitter = map.rng.random_range(-1.0..=1.0);
-                    let cached =
+                    let mut cached =
                         Cached::new(token, now, self.clock.unix_now(), &self.policy, jitter);
                     let minted = cached.minted(false);
                     if kind == FlightKind::Refresh {
@@ -256,6 +281,9 @@ impl flight::Landing for HopCaches {
                         slot.flight = None;
                         slot.throttle = None;
                         slot.failures = 0;
+                        if std::mem::take(&mut slot.renew_after_landing) {
+                            cached.next_refresh = now;
+                        }
                         slot.token = Some(cached);
                         if slot.refresher.is_some() {
                             slot.reschedule.notify_one();

@@ -36,6 +36,7 @@ pub use credentials_dir::CREDENTIALS_DIRECTORY;
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use schema::{
     AgentUser, CacheSettings, Config, CredentialSpec, DEFAULT_ADMIN_LISTEN, DEFAULT_AUTHORITY_HOST,
+    Fingerprint,
     DEFAULT_LISTEN, GatewaySettings, ManagedIdentityId, Provider, ProviderKind, Sandbox,
     SandboxCredentialSpec, ScopePolicy, SigningAlgorithm, TlsSettings,
 };

@@ -27,6 +27,7 @@ pub mod error;
 pub mod grant;
 pub mod hop;
 pub mod keys;
+pub mod live;
 pub mod response;
 pub mod retry;
 pub mod retry_after;
@@ -41,12 +42,13 @@ pub use cache::{HopCache, MintFuture, Minter, NoCache};
 pub use chain::Chain;
 pub use client::{ClientBuildError, ClientOptions, EntraClient, UpstreamObserver};
 pub use credential::{
-    CertificateCredential, ClientSecretCredential, Credential, CredentialError,
+    CertificateCredential, ClientSecretCredential, Credential, CredentialError, CredentialFingerprint,
     ManagedIdentityCredential, ManagedIdentitySource, SigningAlgorithm, UserAssignedIdentity,
     WorkloadIdentityCredential,
 };
 pub use error::{EntraError, ErrorClass, Reason};
 pub use hop::Hop;
+pub use live::{IntoLive, Live, Lookup, Principal};
 pub use keys::{AgentExchangeKey, ExchangeKey, HopKey, ManagedIdentityKey, ResourceKey, UserKey};
 pub use retry::{Jitter, RetryPolicy};
 pub use scope::{ScopeError, ScopeSet, is_exchange_scope};

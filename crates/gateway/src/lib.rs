@@ -6,6 +6,8 @@
 //! - [`plan`], [`service`], [`status`]: a mint as authorize → plan → run, and its one error
 //!   mapping.
 //! - [`state`], [`server`], [`tls`], [`admin`], [`metrics`]: running, reloading and observing it.
+//! - [`retire`], [`watch`]: what a reload does to cached tokens (rotation by content), and the
+//!   watcher that reloads when the config or any file it names changes.
 
 #![forbid(unsafe_code)]
 
@@ -16,14 +18,18 @@ pub mod metrics;
 pub mod plan;
 pub mod policy;
 pub mod registry;
+pub mod retire;
 pub mod server;
 pub mod service;
 pub mod state;
 pub mod status;
 pub mod tls;
+pub mod watch;
 
-pub use server::{BuildError, Gateway, Overrides, serve, spawn_reload_watcher};
-pub use state::{Env, GatewayState};
+pub use server::{BuildError, Gateway, Overrides, serve};
+pub use watch::spawn_reload_watcher;
+pub use retire::Revocation;
+pub use state::{Env, GatewayState, Reloaded};
 
 /// The claims checks the gateway applies to every token it returns, for tools that show or check a
 /// token (the demo shows one refusing a managed-identity token used as an app's token).

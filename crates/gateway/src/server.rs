@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use tonic::transport::server::TcpIncoming;
 
 use crate::metrics::Metrics;
-use crate::registry::{Registry, RegistryError};
+use crate::registry::{Current, Registry, RegistryError};
 use crate::service::Broker;
 use crate::state::{Env, GatewayState};
 
@@ -94,14 +94,18 @@ impl Gateway {
             .unwrap_or_else(|| Box::new(|name| std::env::var(name).ok()));
         let caches = HopCaches::new(cache_policy(&settings.cache), clock.clone(), None);
         let chain = Chain::new(client, caches.clone());
-        let registry = Registry::build(cfg, None, &*env, &clock)?;
+        let current = Current::default();
+        let registry = Registry::build(cfg, None, &*env, &clock, &current)?;
+        let files = cfg.files().iter().map(|p| p.to_path_buf()).collect();
         let tls = settings
             .tls
             .as_ref()
             .map(crate::tls::server_config)
             .transpose()?;
         let state = GatewayState::new(
+            current,
             registry,
+            files,
             chain,
             caches,
             metrics,
@@ -189,33 +193,6 @@ pub async fn serve(
     }
     state.caches.shutdown();
     result
-}
-
-/// Re-reads the config file whenever its contents change (polled), in addition to explicit reloads
-/// (SIGHUP in the CLI). A broken file is reported once per distinct content and never swapped in.
-pub fn spawn_reload_watcher(
-    state: Arc<GatewayState>,
-    every: Duration,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let Some(path) = state.config_path.clone() else {
-            return;
-        };
-        let mut last = tokio::fs::read(&path).await.ok();
-        let mut ticker = tokio::time::interval(every);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            if !state.is_ready() {
-                return;
-            }
-            let current = tokio::fs::read(&path).await.ok();
-            if current != last {
-                last = current;
-                let _ = state.reload();
-            }
-        }
-    })
 }
 
 #[cfg(test)]

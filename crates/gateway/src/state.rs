@@ -2,15 +2,16 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use agentmint_cache::{Clock, HopCaches};
 use agentmint_config as config;
-use agentmint_entra::{Chain, HopKey};
+use agentmint_entra::Chain;
 use tracing::{error, info};
 
 use crate::metrics::Metrics;
-use crate::registry::{Registry, RegistryError};
+use crate::registry::{Current, Registry, RegistryError};
+use crate::retire::{Fate, Names, ProviderChanges, Retirement, Revocation};
 
 /// Why a reload was refused (the old config keeps serving).
 #[derive(Debug, thiserror::Error)]
@@ -24,9 +25,21 @@ pub enum ReloadError {
 /// The environment as the gateway sees it: injected, so tests never touch the process env.
 pub type Env = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
+/// What a reload did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Reloaded {
+    pub providers: ProviderChanges,
+    /// Cached keys renewed in the background (their tokens served until the new ones arrive).
+    pub renewing: usize,
+    /// Cached keys dropped (retired principals, credentials no longer in force, revocation).
+    pub dropped: usize,
+}
+
 /// Everything a request needs.
 pub struct GatewayState {
-    registry: RwLock<Arc<Registry>>,
+    registry: Current,
+    /// The files the config in force names (besides the config itself), for the file watcher.
+    files: RwLock<Vec<PathBuf>>,
     pub chain: Chain,
     pub caches: Arc<HopCaches>,
     pub metrics: Arc<Metrics>,
@@ -39,8 +52,14 @@ pub struct GatewayState {
 }
 
 impl GatewayState {
+    /// A state serving `registry`, which must have been built with `current` as its
+    /// [`Registry::build`] target (so that its providers' targets follow later reloads); `current`
+    /// is put in force with it. `files` are the files its config names.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
+        current: Current,
         registry: Registry,
+        files: Vec<PathBuf>,
         chain: Chain,
         caches: Arc<HopCaches>,
         metrics: Arc<Metrics>,
@@ -48,8 +67,10 @@ impl GatewayState {
         config_path: Option<PathBuf>,
         env: Env,
     ) -> Self {
+        current.set(registry);
         Self {
-            registry: RwLock::new(Arc::new(registry)),
+            registry: current,
+            files: RwLock::new(files),
             chain,
             caches,
             metrics,
@@ -69,9 +90,15 @@ impl GatewayState {
 
     /// The current registry (cheap: an `Arc` clone).
     pub fn registry(&self) -> Arc<Registry> {
-        self.registry
+        self.registry.get()
+    }
+
+    /// The files the config in force names (keys, certificates, secrets, token files, sandbox
+    /// credential files, CA and TLS files), which the file watcher polls besides the config.
+    pub fn watched_files(&self) -> Vec<PathBuf> {
+        self.files
             .read()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
 
@@ -86,53 +113,70 @@ impl GatewayState {
     }
 
     /// Re-reads the config file. A broken file leaves the current registry serving and returns the
-    /// diagnostics (logged with file:line); a valid one is swapped in, unchanged providers keep their
-    /// cached tokens, and the caches stop refreshing tokens of clients no provider uses any more.
-    pub fn reload(&self) -> Result<(), ReloadError> {
+    /// diagnostics (logged with file:line); a valid one is swapped in. Unchanged providers keep
+    /// their cached tokens; providers whose record changed (a credential renewed in place
+    /// included) have their tokens renewed with the credential in force, served until the new ones
+    /// arrive; tokens nothing in force mints for any more are dropped (see [`Retirement`]).
+    pub fn reload(&self) -> Result<Reloaded, ReloadError> {
+        self.reload_with(Revocation::Renew)
+    }
+
+    /// [`Self::reload`], and with [`Revocation::Revoke`] the changed providers' tokens are dropped
+    /// at once instead of served until their renewal (a leaked credential).
+    pub fn reload_with(&self, revocation: Revocation) -> Result<Reloaded, ReloadError> {
         let Some(path) = &self.config_path else {
-            return Ok(());
+            return Ok(Reloaded::default());
         };
         let result = config::load(path)
             .map_err(ReloadError::from)
             .and_then(|loaded| {
                 let current = self.registry();
-                let next =
-                    Registry::build(&loaded.config, Some(&current), &*self.env, &self.clock)?;
-                Ok((current, next))
+                let next = Registry::build(
+                    &loaded.config,
+                    Some(&current),
+                    &*self.env,
+                    &self.clock,
+                    &self.registry,
+                )?;
+                Ok((loaded, current, next))
             });
         match result {
-            Ok((current, next)) => {
-                let retired = current.retired_clients(&next);
-                if !retired.is_empty() {
-                    self.caches.invalidate_where(|key| {
-                        key_client(key).is_some_and(|c| retired.contains(&c))
-                    });
-                }
+            Ok((loaded, current, next)) => {
+                let retirement = Retirement::new(&current, &next, revocation);
+                let files = loaded.config.files().iter().map(|p| p.to_path_buf()).collect();
+                *self.files.write().unwrap_or_else(PoisonError::into_inner) = files;
                 let providers = next.providers.len();
-                *self.registry.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+                // In force first, so that every renewal started below mints with the new record.
+                self.registry.set(next);
+                let dropped = self
+                    .caches
+                    .invalidate_where(|key| retirement.fate(key) == Fate::Drop);
+                let renewing = self
+                    .caches
+                    .refresh_where(|key| retirement.fate(key) == Fate::Renew);
+                let changes = retirement.changes;
                 info!(
                     path = %path.display(),
                     providers,
-                    retired_clients = retired.len(),
+                    changed = %Names(&changes.changed),
+                    kept_cache = %Names(&changes.kept),
+                    retired = %Names(&changes.retired),
+                    added = %Names(&changes.added),
+                    renewing,
+                    dropped,
+                    revoke = revocation == Revocation::Revoke,
                     "config reloaded"
                 );
-                Ok(())
+                Ok(Reloaded {
+                    providers: changes,
+                    renewing,
+                    dropped,
+                })
             }
             Err(err) => {
                 error!(path = %path.display(), "config reload refused; the previous config keeps serving:\n{err}");
                 Err(err)
             }
         }
-    }
-}
-
-/// The (tenant, client id) a cache key belongs to, if any.
-fn key_client(key: &HopKey) -> Option<(String, String)> {
-    match key {
-        HopKey::Exchange(k) => Some((k.tenant.clone(), k.client_id.clone())),
-        HopKey::AgentExchange(k) => Some((k.tenant.clone(), k.client_id.clone())),
-        HopKey::AgentIdentity(k) | HopKey::App(k) => Some((k.tenant.clone(), k.client_id.clone())),
-        HopKey::User(k) => Some((k.tenant.clone(), k.client_id.clone())),
-        HopKey::ManagedIdentity(_) => None,
     }
 }
