@@ -49,6 +49,11 @@ pub struct CredentialFingerprint {
 }
 
 impl CredentialFingerprint {
+    /// A fingerprint of a credential of `kind` whose content digests to `digest`.
+    pub fn new(kind: &'static str, digest: Fingerprint) -> Self {
+        Self { kind, digest }
+    }
+
     /// The credential kind (`certificate`, `client_secret`, ...).
     pub fn kind(&self) -> &'static str {
         self.kind
