@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncReadExt;
+use std::io::Read;
 
 use crate::state::GatewayState;
 
@@ -33,11 +33,15 @@ pub fn spawn_reload_watcher(
     state: Arc<GatewayState>,
     every: Duration,
 ) -> tokio::task::JoinHandle<()> {
+    // Taken now, not in the task, so that a change made right after this call is a change.
+    let first = state.config_path.clone().map(|config| {
+        let files = watched(&config, &state);
+        (config, snapshot(&files))
+    });
     tokio::spawn(async move {
-        let Some(config) = state.config_path.clone() else {
+        let Some((config, mut applied)) = first else {
             return;
         };
-        let mut applied = snapshot(&config, &state).await;
         let mut pending: Option<Snapshot> = None;
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -46,7 +50,10 @@ pub fn spawn_reload_watcher(
             if !state.is_ready() {
                 return;
             }
-            let now = snapshot(&config, &state).await;
+            let files = watched(&config, &state);
+            let Ok(now) = tokio::task::spawn_blocking(move || snapshot(&files)).await else {
+                return;
+            };
             if now == applied {
                 pending = None;
             } else if pending.as_ref() == Some(&now) {
@@ -64,23 +71,27 @@ pub fn spawn_reload_watcher(
     })
 }
 
-async fn snapshot(config: &Path, state: &GatewayState) -> Snapshot {
+/// The config file and every file the config in force names.
+fn watched(config: &Path, state: &GatewayState) -> Vec<PathBuf> {
     let mut files = vec![config.to_path_buf()];
     files.extend(state.watched_files());
-    let mut out = Vec::with_capacity(files.len());
-    for path in files {
-        let digest = digest(&path).await;
-        out.push((path, digest));
-    }
-    out
+    files
+}
+
+/// Every file's digest (blocking reads of a few small files).
+fn snapshot(files: &[PathBuf]) -> Snapshot {
+    files
+        .iter()
+        .map(|path| (path.clone(), digest(path)))
+        .collect()
 }
 
 /// The SHA-256 of the file's length and its first [`MAX_BYTES`].
-async fn digest(path: &Path) -> Option<[u8; 32]> {
-    let file = tokio::fs::File::open(path).await.ok()?;
-    let len = file.metadata().await.ok()?.len();
+fn digest(path: &Path) -> Option<[u8; 32]> {
+    let file = std::fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
     let mut bytes = Vec::new();
-    file.take(MAX_BYTES).read_to_end(&mut bytes).await.ok()?;
+    file.take(MAX_BYTES).read_to_end(&mut bytes).ok()?;
     let mut hasher = Sha256::new();
     hasher.update(len.to_be_bytes());
     hasher.update(&bytes);

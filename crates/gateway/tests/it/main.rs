@@ -6,4 +6,5 @@ mod claims_mismatch;
 mod concurrency;
 mod policy;
 mod reload;
+mod rotation;
 mod support;
