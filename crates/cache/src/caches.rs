@@ -5,7 +5,7 @@ use futures::future::BoxFuture;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
 
 use crate::entry::{Cached, Slot, Throttle};
 use crate::events::{Events, Eviction};
@@ -25,7 +25,8 @@ use agentmint_base::Clock;
 /// refresher owns its minter, so dropping the last outside handle does not end running refreshers at
 /// once: they end when their key goes idle. Call [`HopCaches::shutdown`] to end them now.
 pub struct HopCaches {
-    pub(crate) policy: CachePolicy,
+    /// Replaced on reload ([`HopCaches::set_policy`]); read under no hop lock for long.
+    policy: RwLock<CachePolicy>,
     pub(crate) clock: Arc<dyn Clock>,
     hops: [Mutex<HopMap>; Hop::ALL.len()],
     closed: AtomicBool,
@@ -53,13 +54,28 @@ impl HopCaches {
             Mutex::new(HopMap::new(rng))
         });
         Arc::new_cyclic(|this| Self {
-            policy: policy.sanitized(),
+            policy: RwLock::new(policy.sanitized()),
             clock,
             hops,
             closed: AtomicBool::new(false),
             next_slot_id: AtomicU64::new(0),
             this: this.clone(),
         })
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> CachePolicy {
+        self.policy
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the policy (a reload that changed `[gateway.cache]`). Tokens cached from now on
+    /// follow it, and so do size and idle decisions; tokens already cached keep the serve window
+    /// and refresh time they were given.
+    pub fn set_policy(&self, policy: CachePolicy) {
+        *self.policy.write().unwrap_or_else(PoisonError::into_inner) = policy.sanitized();
     }
 
     /// Every hop's counters.
@@ -152,7 +168,7 @@ impl HopCaches {
                 return Lookup::Ready(Ok(token.minted(true)));
             }
         } else {
-            map.make_room(self.policy.max_entries, now, events);
+            map.make_room(self.policy().max_entries, now, events);
             let id = self.next_slot_id.fetch_add(1, Ordering::Relaxed);
             map.slots.insert(key.clone(), Slot::new(id, now, tick));
         }
@@ -218,7 +234,7 @@ impl HopCaches {
         if let (true, Some(until)) = (error.is_transient(), stale_until) {
             slot.failures = slot.failures.saturating_add(1);
             let delay = self
-                .policy
+                .policy()
                 .backoff(slot.failures, map.rng.random::<f64>())
                 .max(error.retry_after.unwrap_or_default());
             if let Some(token) = slot.token.as_mut() {
@@ -272,7 +288,7 @@ impl flight::Landing for HopCaches {
                     let now = self.clock.now();
                     let jitter = map.rng.random_range(-1.0..=1.0);
                     let mut cached =
-                        Cached::new(token, now, self.clock.unix_now(), &self.policy, jitter);
+                        Cached::new(token, now, self.clock.unix_now(), &self.policy(), jitter);
                     let minted = cached.minted(false);
                     if kind == FlightKind::Refresh {
                         map.stats.refreshes_ok += 1;
@@ -323,7 +339,7 @@ impl refresh::Decide for HopCaches {
             };
             let idle_at = slot
                 .last_used
-                .checked_add(self.policy.idle_timeout)
+                .checked_add(self.policy().idle_timeout)
                 .unwrap_or(now);
             if let Some(flight) = &slot.flight {
                 Step::Wait(flight.clone())

@@ -6,7 +6,8 @@
 //! - [`plan`], [`service`], [`status`]: a mint as authorize → plan → run, and its one error
 //!   mapping.
 //! - [`state`], [`server`], [`tls`], [`admin`], [`metrics`]: running, reloading and observing it.
-//! - [`retire`], [`watch`]: what a reload does to cached tokens (rotation by content), and the
+//! - [`retire`], [`settings`], [`watch`]: what a reload does to cached tokens (rotation by content) and to
+//!   `[gateway]` (applied or needs a restart), and the
 //!   watcher that reloads when the config or any file it names changes.
 
 #![forbid(unsafe_code)]
@@ -21,6 +22,7 @@ pub mod registry;
 pub mod retire;
 pub mod server;
 pub mod service;
+pub mod settings;
 pub mod state;
 pub mod status;
 pub mod tls;

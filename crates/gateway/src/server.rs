@@ -76,18 +76,7 @@ impl Gateway {
         let cfg = &loaded.config;
         let settings = &cfg.gateway;
         let metrics = Arc::new(Metrics::default());
-        let mut client = ClientOptions {
-            observer: Some(metrics.clone()),
-            ..ClientOptions::default()
-        };
-        if let Some(path) = &settings.ca_file {
-            let pem = std::fs::read(path).map_err(|source| BuildError::CaFile {
-                path: path.clone(),
-                source,
-            })?;
-            client.extra_root_certificates_pem.push(pem);
-        }
-        let client = EntraClient::new(client).map_err(|e| BuildError::Client(e.to_string()))?;
+        let (client, ca_pem) = entra_client(settings, &metrics)?;
         let clock = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let env = overrides
             .env
@@ -113,7 +102,12 @@ impl Gateway {
             overrides.reload_from,
             env,
         )
-        .with_tls(tls);
+        .with_tls(tls)
+        .with_settings(crate::settings::InForce {
+            started: settings.clone(),
+            applied: settings.clone(),
+            ca_pem,
+        });
         Ok(Self {
             state: Arc::new(state),
             listen: overrides.listen.unwrap_or(settings.listen),
@@ -131,8 +125,32 @@ impl Gateway {
     }
 }
 
+/// The Entra HTTP client `[gateway]` describes (trusting `ca_file` too), and the CA file's content.
+pub(crate) fn entra_client(
+    settings: &config::GatewaySettings,
+    metrics: &Arc<Metrics>,
+) -> Result<(EntraClient, Option<Vec<u8>>), BuildError> {
+    let mut client = ClientOptions {
+        observer: Some(metrics.clone()),
+        ..ClientOptions::default()
+    };
+    let ca_pem = match &settings.ca_file {
+        Some(path) => {
+            let pem = std::fs::read(path).map_err(|source| BuildError::CaFile {
+                path: path.clone(),
+                source,
+            })?;
+            client.extra_root_certificates_pem.push(pem.clone());
+            Some(pem)
+        }
+        None => None,
+    };
+    let client = EntraClient::new(client).map_err(|e| BuildError::Client(e.to_string()))?;
+    Ok((client, ca_pem))
+}
+
 /// The cache policy of `[gateway.cache]`, defaults for what it does not set.
-fn cache_policy(settings: &config::CacheSettings) -> CachePolicy {
+pub(crate) fn cache_policy(settings: &config::CacheSettings) -> CachePolicy {
     let mut policy = CachePolicy::default();
     if let Some(secs) = settings.safety_margin_seconds {
         policy.safety_margin = Duration::from_secs(secs);

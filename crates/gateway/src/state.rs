@@ -7,11 +7,12 @@ use std::sync::{Arc, PoisonError, RwLock};
 use agentmint_cache::{Clock, HopCaches};
 use agentmint_config as config;
 use agentmint_entra::Chain;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use crate::metrics::Metrics;
 use crate::registry::{Current, Registry, RegistryError};
 use crate::retire::{Fate, Names, ProviderChanges, Retirement, Revocation};
+use crate::settings::{self, Effect, InForce, SettingChange};
 
 /// Why a reload was refused (the old config keeps serving).
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +34,8 @@ pub struct Reloaded {
     pub renewing: usize,
     /// Cached keys dropped (retired principals, credentials no longer in force, revocation).
     pub dropped: usize,
+    /// The `[gateway]` keys that changed, applied or needing a restart.
+    pub gateway: Vec<SettingChange>,
 }
 
 /// Everything a request needs.
@@ -49,6 +52,8 @@ pub struct GatewayState {
     env: Env,
     /// The gRPC port's TLS (`[gateway.tls]`), fixed at start.
     pub(crate) tls: Option<tonic::transport::ServerTlsConfig>,
+    /// `[gateway]` as started and as applied since.
+    settings: RwLock<Option<InForce>>,
 }
 
 impl GatewayState {
@@ -79,12 +84,20 @@ impl GatewayState {
             ready: AtomicBool::new(true),
             env,
             tls: None,
+            settings: RwLock::new(None),
         }
     }
 
     /// Serves gRPC over TLS with `tls` (`[gateway.tls]`).
     pub(crate) fn with_tls(mut self, tls: Option<tonic::transport::ServerTlsConfig>) -> Self {
         self.tls = tls;
+        self
+    }
+
+    /// Records the `[gateway]` settings the gateway started with, so that a reload can tell what
+    /// changed.
+    pub(crate) fn with_settings(self, in_force: InForce) -> Self {
+        *self.settings.write().unwrap_or_else(PoisonError::into_inner) = Some(in_force);
         self
     }
 
@@ -142,6 +155,7 @@ impl GatewayState {
             });
         match result {
             Ok((loaded, current, next)) => {
+                let gateway = self.apply_settings(&loaded.config.gateway, path);
                 let retirement = Retirement::new(&current, &next, revocation);
                 let files = loaded.config.files().iter().map(|p| p.to_path_buf()).collect();
                 *self.files.write().unwrap_or_else(PoisonError::into_inner) = files;
@@ -165,12 +179,15 @@ impl GatewayState {
                     renewing,
                     dropped,
                     revoke = revocation == Revocation::Revoke,
+                    gateway_applied = %settings::keys(&gateway, Effect::Applied),
+                    gateway_needs_restart = %settings::keys(&gateway, Effect::NeedsRestart),
                     "config reloaded"
                 );
                 Ok(Reloaded {
                     providers: changes,
                     renewing,
                     dropped,
+                    gateway,
                 })
             }
             Err(err) => {
@@ -178,5 +195,46 @@ impl GatewayState {
                 Err(err)
             }
         }
+    }
+
+    /// Applies what can be applied of a reloaded `[gateway]` (cache policy, CA file; the authority
+    /// host reaches providers through their records) and warns, with file:line, about what needs a
+    /// restart. Returns every change.
+    fn apply_settings(&self, new: &config::GatewaySettings, file: &std::path::Path) -> Vec<SettingChange> {
+        let mut guard = self.settings.write().unwrap_or_else(PoisonError::into_inner);
+        let Some(in_force) = guard.as_mut() else {
+            return Vec::new();
+        };
+        let ca_pem = new.ca_file.as_ref().and_then(|p| std::fs::read(p).ok());
+        let changes = settings::changes(in_force, new, &ca_pem, file);
+        for change in &changes {
+            match (change.effect, change.key) {
+                (Effect::NeedsRestart, key) => warn!(
+                    "{}: `[gateway] {key}` changed: needs a restart to take effect; the gateway keeps the value it started with",
+                    change.at
+                ),
+                (Effect::Applied, "ca_file") => match crate::server::entra_client(new, &self.metrics) {
+                    Ok((client, pem)) => {
+                        self.chain.set_client(client);
+                        in_force.ca_pem = pem;
+                    }
+                    Err(err) => error!(
+                        "{}: `[gateway] ca_file` changed but cannot be applied ({err}); the previous CA stays in force",
+                        change.at
+                    ),
+                },
+                (Effect::Applied, key) if key.starts_with("cache.") => {
+                    self.caches.set_policy(crate::server::cache_policy(&new.cache));
+                }
+                (Effect::Applied, _) => {}
+            }
+        }
+        in_force.applied = config::GatewaySettings {
+            listen: in_force.applied.listen,
+            admin_listen: in_force.applied.admin_listen,
+            tls: in_force.applied.tls.clone(),
+            ..new.clone()
+        };
+        changes
     }
 }

@@ -87,7 +87,7 @@ impl Chain {
         form: &grant::Form,
         expected: &Expected,
     ) -> Result<IssuedToken, EntraError> {
-        let token = self.client.request_token(hop, endpoint, form).await?;
+        let token = self.client().request_token(hop, endpoint, form).await?;
         if let Err(err) = claims::check(token.access_token.expose(), expected, &self.pins, hop) {
             tracing::warn!(hop = %hop, reason = %err.reason, message = %err.message, "minted token refused");
             return Err(err);
