@@ -78,7 +78,10 @@ mod tests {
         let full: String = fp.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
         let shown = format!("{fp:?} {fp}");
         assert!(!shown.contains(&full), "{shown}");
-        assert!(shown.starts_with(&format!("sha256:{}…", &full[..12])), "{shown}");
+        assert!(
+            shown.starts_with(&format!("sha256:{}…", &full[..12])),
+            "{shown}"
+        );
         assert!(!shown.contains("s3cr3t"));
     }
 

@@ -38,9 +38,8 @@ pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use locate::locate;
 pub use schema::{
     AgentUser, CacheSettings, Config, CredentialSpec, DEFAULT_ADMIN_LISTEN, DEFAULT_AUTHORITY_HOST,
-    Fingerprint,
-    DEFAULT_LISTEN, GatewaySettings, ManagedIdentityId, Provider, ProviderKind, Sandbox,
-    SandboxCredentialSpec, ScopePolicy, SigningAlgorithm, TlsSettings,
+    DEFAULT_LISTEN, Fingerprint, GatewaySettings, ManagedIdentityId, Provider, ProviderKind,
+    Sandbox, SandboxCredentialSpec, ScopePolicy, SigningAlgorithm, TlsSettings,
 };
 
 /// How much of the outside world a parse looks at.

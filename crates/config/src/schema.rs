@@ -197,9 +197,8 @@ impl Sandbox {
     /// for a credential file that was not read.
     pub fn credential_sha256(&self) -> Option<[u8; 32]> {
         match &self.credential {
-            SandboxCredentialSpec::Sha256(hash) | SandboxCredentialSpec::File { sha256: hash, .. } => {
-                Some(*hash)
-            }
+            SandboxCredentialSpec::Sha256(hash)
+            | SandboxCredentialSpec::File { sha256: hash, .. } => Some(*hash),
             SandboxCredentialSpec::Unread(_) => None,
         }
     }
@@ -221,7 +220,9 @@ impl Config {
                     push_once(&mut files, key_file);
                     push_once(&mut files, certificate_file);
                 }
-                CredentialSpec::WorkloadIdentity { token_file } => push_once(&mut files, token_file),
+                CredentialSpec::WorkloadIdentity { token_file } => {
+                    push_once(&mut files, token_file)
+                }
                 CredentialSpec::ClientSecret { secret_file, .. } => {
                     push_once(&mut files, secret_file)
                 }

@@ -42,14 +42,14 @@ pub use cache::{HopCache, MintFuture, Minter, NoCache};
 pub use chain::Chain;
 pub use client::{ClientBuildError, ClientOptions, EntraClient, UpstreamObserver};
 pub use credential::{
-    CertificateCredential, ClientSecretCredential, Credential, CredentialError, CredentialFingerprint,
-    ManagedIdentityCredential, ManagedIdentitySource, SigningAlgorithm, UserAssignedIdentity,
-    WorkloadIdentityCredential,
+    CertificateCredential, ClientSecretCredential, Credential, CredentialError,
+    CredentialFingerprint, ManagedIdentityCredential, ManagedIdentitySource, SigningAlgorithm,
+    UserAssignedIdentity, WorkloadIdentityCredential,
 };
 pub use error::{EntraError, ErrorClass, Reason};
 pub use hop::Hop;
-pub use live::{IntoLive, Live, Lookup, Principal};
 pub use keys::{AgentExchangeKey, ExchangeKey, HopKey, ManagedIdentityKey, ResourceKey, UserKey};
+pub use live::{IntoLive, Live, Lookup, Principal};
 pub use retry::{Jitter, RetryPolicy};
 pub use scope::{ScopeError, ScopeSet, is_exchange_scope};
 pub use secret::Secret;

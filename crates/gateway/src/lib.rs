@@ -28,10 +28,10 @@ pub mod status;
 pub mod tls;
 pub mod watch;
 
-pub use server::{BuildError, Gateway, Overrides, serve};
-pub use watch::spawn_reload_watcher;
 pub use retire::Revocation;
+pub use server::{BuildError, Gateway, Overrides, serve};
 pub use state::{Env, GatewayState, Reloaded};
+pub use watch::spawn_reload_watcher;
 
 /// The claims checks the gateway applies to every token it returns, for tools that show or check a
 /// token (the demo shows one refusing a managed-identity token used as an app's token).

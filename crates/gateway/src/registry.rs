@@ -45,7 +45,10 @@ pub struct Current(Arc<RwLock<Arc<Registry>>>);
 impl Current {
     /// The registry in force (an `Arc` clone).
     pub fn get(&self) -> Arc<Registry> {
-        self.0.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Puts `registry` in force.
@@ -59,10 +62,7 @@ impl Current {
 }
 
 /// The provider named `name` in the registry in force, if `cell` still exists.
-fn provider_in_force(
-    cell: &Weak<RwLock<Arc<Registry>>>,
-    name: &str,
-) -> Option<Arc<ProviderEntry>> {
+fn provider_in_force(cell: &Weak<RwLock<Arc<Registry>>>, name: &str) -> Option<Arc<ProviderEntry>> {
     let cell = cell.upgrade()?;
     let registry = cell.read().unwrap_or_else(PoisonError::into_inner).clone();
     registry.providers.get(name).cloned()

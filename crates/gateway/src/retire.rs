@@ -155,15 +155,27 @@ impl Retirement {
                 if !self.t1_in_force.contains(&t1) {
                     return Fate::Drop;
                 }
-                (k.authority_host.clone(), k.tenant.clone(), k.client_id.clone())
+                (
+                    k.authority_host.clone(),
+                    k.tenant.clone(),
+                    k.client_id.clone(),
+                )
             }
-            HopKey::AgentExchange(k) => {
-                (k.authority_host.clone(), k.tenant.clone(), k.client_id.clone())
-            }
-            HopKey::AgentIdentity(k) | HopKey::App(k) => {
-                (k.authority_host.clone(), k.tenant.clone(), k.client_id.clone())
-            }
-            HopKey::User(k) => (k.authority_host.clone(), k.tenant.clone(), k.client_id.clone()),
+            HopKey::AgentExchange(k) => (
+                k.authority_host.clone(),
+                k.tenant.clone(),
+                k.client_id.clone(),
+            ),
+            HopKey::AgentIdentity(k) | HopKey::App(k) => (
+                k.authority_host.clone(),
+                k.tenant.clone(),
+                k.client_id.clone(),
+            ),
+            HopKey::User(k) => (
+                k.authority_host.clone(),
+                k.tenant.clone(),
+                k.client_id.clone(),
+            ),
         };
         if !self.in_force.contains(&principal) {
             Fate::Drop

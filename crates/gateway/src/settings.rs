@@ -65,7 +65,12 @@ pub fn changes(
         }
     };
     use Effect::{Applied, NeedsRestart};
-    add("listen", &["listen"], NeedsRestart, started.listen != new.listen);
+    add(
+        "listen",
+        &["listen"],
+        NeedsRestart,
+        started.listen != new.listen,
+    );
     add(
         "admin_listen",
         &["admin_listen"],

@@ -97,7 +97,10 @@ impl GatewayState {
     /// Records the `[gateway]` settings the gateway started with, so that a reload can tell what
     /// changed.
     pub(crate) fn with_settings(self, in_force: InForce) -> Self {
-        *self.settings.write().unwrap_or_else(PoisonError::into_inner) = Some(in_force);
+        *self
+            .settings
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(in_force);
         self
     }
 
@@ -157,7 +160,12 @@ impl GatewayState {
             Ok((loaded, current, next)) => {
                 let gateway = self.apply_settings(&loaded.config.gateway, path);
                 let retirement = Retirement::new(&current, &next, revocation);
-                let files = loaded.config.files().iter().map(|p| p.to_path_buf()).collect();
+                let files = loaded
+                    .config
+                    .files()
+                    .iter()
+                    .map(|p| p.to_path_buf())
+                    .collect();
                 *self.files.write().unwrap_or_else(PoisonError::into_inner) = files;
                 let providers = next.providers.len();
                 // In force first, so that every renewal started below mints with the new record.
@@ -200,8 +208,15 @@ impl GatewayState {
     /// Applies what can be applied of a reloaded `[gateway]` (cache policy, CA file; the authority
     /// host reaches providers through their records) and warns, with file:line, about what needs a
     /// restart. Returns every change.
-    fn apply_settings(&self, new: &config::GatewaySettings, file: &std::path::Path) -> Vec<SettingChange> {
-        let mut guard = self.settings.write().unwrap_or_else(PoisonError::into_inner);
+    fn apply_settings(
+        &self,
+        new: &config::GatewaySettings,
+        file: &std::path::Path,
+    ) -> Vec<SettingChange> {
+        let mut guard = self
+            .settings
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         let Some(in_force) = guard.as_mut() else {
             return Vec::new();
         };
@@ -213,18 +228,21 @@ impl GatewayState {
                     "{}: `[gateway] {key}` changed: needs a restart to take effect; the gateway keeps the value it started with",
                     change.at
                 ),
-                (Effect::Applied, "ca_file") => match crate::server::entra_client(new, &self.metrics) {
-                    Ok((client, pem)) => {
-                        self.chain.set_client(client);
-                        in_force.ca_pem = pem;
+                (Effect::Applied, "ca_file") => {
+                    match crate::server::entra_client(new, &self.metrics) {
+                        Ok((client, pem)) => {
+                            self.chain.set_client(client);
+                            in_force.ca_pem = pem;
+                        }
+                        Err(err) => error!(
+                            "{}: `[gateway] ca_file` changed but cannot be applied ({err}); the previous CA stays in force",
+                            change.at
+                        ),
                     }
-                    Err(err) => error!(
-                        "{}: `[gateway] ca_file` changed but cannot be applied ({err}); the previous CA stays in force",
-                        change.at
-                    ),
-                },
+                }
                 (Effect::Applied, key) if key.starts_with("cache.") => {
-                    self.caches.set_policy(crate::server::cache_policy(&new.cache));
+                    self.caches
+                        .set_policy(crate::server::cache_policy(&new.cache));
                 }
                 (Effect::Applied, _) => {}
             }

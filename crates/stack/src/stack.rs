@@ -71,8 +71,11 @@ pub struct StackOptions {
     pub resolver: Option<ResolverOptions>,
     /// Changes the emulator's directory before it starts, as an admin would in Entra (register a
     /// second certificate or secret on an app before rotating to it).
-    pub edit_directory: Option<Box<dyn FnOnce(&World, &mut Directory) + Send>>,
+    pub edit_directory: Option<DirectoryEdit>,
 }
+
+/// A change to the emulator's directory, made before it starts.
+pub type DirectoryEdit = Box<dyn FnOnce(&World, &mut Directory) + Send>;
 
 /// A running sandbox resolver.
 pub struct RunningResolver {

@@ -4,12 +4,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use agentmint_cache::{CachePolicy, Clock, HopCaches, ManualClock};
 use agentmint_base::Fingerprint;
+use agentmint_cache::{CachePolicy, Clock, HopCaches, ManualClock};
 use agentmint_entra::{
-    CredentialFingerprint,
-    EntraError, ErrorClass, ExchangeKey, Hop, HopCache, HopKey, IssuedToken, Minted, Minter,
-    Reason, ResourceKey, ScopeSet, Secret, UserKey, UserSelector,
+    CredentialFingerprint, EntraError, ErrorClass, ExchangeKey, Hop, HopCache, HopKey, IssuedToken,
+    Minted, Minter, Reason, ResourceKey, ScopeSet, Secret, UserKey, UserSelector,
 };
 use tokio::sync::Semaphore;
 

@@ -428,7 +428,10 @@ fn a_client_secret_renewed_in_place_is_a_different_record_and_its_digest_prints_
     let same = fx.parse(&src).unwrap();
     fx.write("app.secret", "second-secret-value\n");
     let renewed = fx.parse(&src).unwrap();
-    assert_eq!(first.config.providers, same.config.providers, "the trailing newline is no change");
+    assert_eq!(
+        first.config.providers, same.config.providers,
+        "the trailing newline is no change"
+    );
     assert_ne!(first.config.providers, renewed.config.providers);
     let shown = format!("{:?}", renewed.config);
     assert!(!shown.contains("second-secret"), "{shown}");

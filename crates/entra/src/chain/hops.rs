@@ -141,7 +141,10 @@ impl Chain {
     }
 
     /// Hop 2 with the exchange scope: T2, which only ever feeds hop 3.
-    fn agent_exchange(&self, live: &Live<AgentRef>) -> BoxFuture<'static, Result<Minted, EntraError>> {
+    fn agent_exchange(
+        &self,
+        live: &Live<AgentRef>,
+    ) -> BoxFuture<'static, Result<Minted, EntraError>> {
         let agent = match live.resolve(Hop::AgentIdentity) {
             Ok(agent) => agent,
             Err(err) => return Box::pin(async move { Err(err) }),

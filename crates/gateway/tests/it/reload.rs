@@ -87,12 +87,22 @@ async fn every_gateway_key_is_applied_or_reported_as_needing_a_restart_with_file
     let cases: Vec<(&str, Edit, agentmint_gateway::settings::Effect)> = vec![
         (
             "listen",
-            Box::new(|c, _| c.replace("listen = \"127.0.0.1:0\"\nadmin", "listen = \"127.0.0.1:1\"\nadmin")),
+            Box::new(|c, _| {
+                c.replace(
+                    "listen = \"127.0.0.1:0\"\nadmin",
+                    "listen = \"127.0.0.1:1\"\nadmin",
+                )
+            }),
             NeedsRestart,
         ),
         (
             "admin_listen",
-            Box::new(|c, _| c.replace("admin_listen = \"127.0.0.1:0\"", "admin_listen = \"127.0.0.1:1\"")),
+            Box::new(|c, _| {
+                c.replace(
+                    "admin_listen = \"127.0.0.1:0\"",
+                    "admin_listen = \"127.0.0.1:1\"",
+                )
+            }),
             NeedsRestart,
         ),
         (
@@ -110,7 +120,12 @@ async fn every_gateway_key_is_applied_or_reported_as_needing_a_restart_with_file
         ),
         (
             "authority_host",
-            Box::new(|c, _| c.replace("authority_host = \"http://127.0.0.1:", "authority_host = \"http://localhost:")),
+            Box::new(|c, _| {
+                c.replace(
+                    "authority_host = \"http://127.0.0.1:",
+                    "authority_host = \"http://localhost:",
+                )
+            }),
             Applied,
         ),
         (
@@ -159,7 +174,11 @@ async fn every_gateway_key_is_applied_or_reported_as_needing_a_restart_with_file
         } else {
             line_starting(&changed, &format!("{written} ="))
         };
-        assert_eq!(change.at, format!("{}:{line}", h.config_path.display()), "{key}");
+        assert_eq!(
+            change.at,
+            format!("{}:{line}", h.config_path.display()),
+            "{key}"
+        );
 
         let policy = h.gateway.caches.policy();
         match key {
@@ -186,8 +205,14 @@ async fn every_gateway_key_is_applied_or_reported_as_needing_a_restart_with_file
             std::fs::write(&path, &other_ca.cert_pem).unwrap();
             let again = h.gateway.reload().unwrap();
             assert_eq!(again.gateway.len(), 1);
-            assert_eq!((again.gateway[0].key, again.gateway[0].effect), ("ca_file", Applied));
-            assert!(h.gateway.reload().unwrap().gateway.is_empty(), "then nothing changed");
+            assert_eq!(
+                (again.gateway[0].key, again.gateway[0].effect),
+                ("ca_file", Applied)
+            );
+            assert!(
+                h.gateway.reload().unwrap().gateway.is_empty(),
+                "then nothing changed"
+            );
         }
         if effect == NeedsRestart {
             // Still not applied: every later reload says so again.

@@ -8,14 +8,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use agentmint_emulator::directory::{Directory, hash_client_secret};
+use agentmint_emulator::directory::hash_client_secret;
 use agentmint_emulator::pki;
-use agentmint_emulator::world::World;
 use agentmint_emulator::{Knobs, Stats};
 use agentmint_entra::{CertificateCredential, SigningAlgorithm};
 use agentmint_gateway::Revocation;
 use agentmint_proto::TokenKind;
-use agentmint_stack::{Blueprint, Layout, Provider, Sandbox, Stack, StackOptions, UserBy};
+use agentmint_stack::{
+    Blueprint, DirectoryEdit, Layout, Provider, Sandbox, Stack, StackOptions, UserBy,
+};
 use tonic::Code;
 
 use crate::support::*;
@@ -56,7 +57,7 @@ fn sandbox_a(providers: &[&str]) -> Sandbox {
     }
 }
 
-type Edit = Box<dyn FnOnce(&World, &mut Directory) + Send>;
+type Edit = DirectoryEdit;
 
 async fn start_stack(layout: Layout, edit: Option<Edit>) -> Stack {
     Stack::start(StackOptions {
@@ -105,7 +106,10 @@ struct Load {
 const MAX_ROUNDS: usize = 20_000;
 
 impl Load {
-    fn start(client: &TokenBrokerClient, calls: &[(&'static str, TokenKind, &'static str)]) -> Self {
+    fn start(
+        client: &TokenBrokerClient,
+        calls: &[(&'static str, TokenKind, &'static str)],
+    ) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let ok = Arc::new(AtomicU64::new(0));
         let errors = Arc::new(AtomicU64::new(0));
@@ -202,7 +206,10 @@ async fn a_certificate_rotated_in_place_under_load_never_signs_again_after_the_r
     let reloaded = h.gateway.reload().unwrap();
     assert_eq!(reloaded.providers.changed, ["agent"]);
     assert_eq!(reloaded.dropped, 1, "the old T1 is dropped");
-    assert_eq!(reloaded.renewing, 3, "app-only, T2 and user tokens are renewed");
+    assert_eq!(
+        reloaded.renewing, 3,
+        "app-only, T2 and user tokens are renewed"
+    );
 
     // The renewals land in the background while the load keeps being served.
     let after = until(&h, "the renewed tokens", |s| {
@@ -215,12 +222,23 @@ async fn a_certificate_rotated_in_place_under_load_never_signs_again_after_the_r
 
     let end = h.emulator.stats();
     assert_eq!(end.assertions_by(&old), 1, "the old key never signed again");
-    assert_eq!(end.assertions_by(&new), 1, "one T1 with the new key, for every renewal");
+    assert_eq!(
+        end.assertions_by(&new),
+        1,
+        "one T1 with the new key, for every renewal"
+    );
     assert_eq!(ok(&end, "blueprint"), ok(&before, "blueprint") + 1);
-    assert_eq!(end.total(), after.total(), "then everything is served from cache");
+    assert_eq!(
+        end.total(),
+        after.total(),
+        "then everything is served from cache"
+    );
     let app_after = minted_a(&mut client, "agent", TokenKind::AppOnly, &[GRAPH]).await;
     assert!(app_after.cache_hit);
-    assert_ne!(app_after.access_token, app_before.access_token, "the renewed token is served");
+    assert_ne!(
+        app_after.access_token, app_before.access_token,
+        "the renewed token is served"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -234,7 +252,8 @@ async fn a_client_secret_renewed_in_place_under_load_is_never_sent_again_after_t
             .flat_map(|t| t.apps.iter_mut())
             .find(|a| a.app_id == world.app_id)
             .unwrap();
-        app.client_secret_sha256.push(hash_client_secret(&registered));
+        app.client_secret_sha256
+            .push(hash_client_secret(&registered));
     });
     let layout = Layout {
         providers: vec![Provider::SecretApp { name: "app".into() }],
@@ -255,11 +274,18 @@ async fn a_client_secret_renewed_in_place_under_load_is_never_sent_again_after_t
     assert_eq!(reloaded.providers.changed, ["app"]);
     assert_eq!(reloaded.renewing, 1);
 
-    until(&h, "the renewed app token", |s| ok(s, "app") == ok(&before, "app") + 1).await;
+    until(&h, "the renewed app token", |s| {
+        ok(s, "app") == ok(&before, "app") + 1
+    })
+    .await;
     load.run_for(200).await;
     assert_eq!(load.finish().await, 0, "no caller saw an error");
     let end = h.emulator.stats();
-    assert_eq!(end.credential(&secret_label(old_secret.trim())), 1, "the old secret never again");
+    assert_eq!(
+        end.credential(&secret_label(old_secret.trim())),
+        1,
+        "the old secret never again"
+    );
     assert_eq!(end.credential(&secret_label(&next_secret)), 1);
 }
 
@@ -281,7 +307,11 @@ async fn a_sandbox_credential_file_renewed_in_place_refuses_the_old_one_after_th
     let renewed = "sandbox-a-renewed-credential-0123456789";
     std::fs::write(path, format!("{renewed}\n")).unwrap();
     let reloaded = h.gateway.reload().unwrap();
-    assert_eq!(reloaded.providers.kept, ["agent"], "the provider keeps its cache");
+    assert_eq!(
+        reloaded.providers.kept,
+        ["agent"],
+        "the provider keeps its cache"
+    );
 
     let mut client = connect(&h).await;
     let old = mint(&mut client, CRED_A, "agent", TokenKind::AppOnly, &[GRAPH])
@@ -308,7 +338,10 @@ async fn a_revoking_reload_never_serves_a_token_obtained_with_the_old_certificat
     assert_eq!(reloaded.renewing, 0);
     assert_eq!(reloaded.dropped, 3, "T1, T2 and the user token");
     let after = minted_a(&mut client, "agent", TokenKind::UserPrincipal, &[USER_READ]).await;
-    assert!(!after.cache_hit, "the caller waited for a token minted with the new key");
+    assert!(
+        !after.cache_hit,
+        "the caller waited for a token minted with the new key"
+    );
     assert_ne!(after.access_token, before.access_token);
     let new = thumbprint(&h.world.blueprint_key_path, &h.world.blueprint_cert_path);
     assert_eq!(h.emulator.stats().assertions_by(&new), 1);
@@ -352,13 +385,19 @@ async fn the_watcher_picks_up_a_sandbox_credential_file_renewed_in_place() {
     std::fs::write(&path, renewed).unwrap();
     let mut accepted = false;
     for _ in 0..POLLS {
-        if mint(&mut client, renewed, "agent", TokenKind::AppOnly, &[GRAPH]).await.is_ok() {
+        if mint(&mut client, renewed, "agent", TokenKind::AppOnly, &[GRAPH])
+            .await
+            .is_ok()
+        {
             accepted = true;
             break;
         }
         tokio::time::sleep(POLL_EVERY).await;
     }
-    assert!(accepted, "the renewed credential is accepted without a signal");
+    assert!(
+        accepted,
+        "the renewed credential is accepted without a signal"
+    );
     let old = mint(&mut client, CRED_A, "agent", TokenKind::AppOnly, &[GRAPH])
         .await
         .unwrap_err();
