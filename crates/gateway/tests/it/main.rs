@@ -3,6 +3,7 @@
 //! One module per behaviour.
 
 mod claims_mismatch;
+mod clouds;
 mod concurrency;
 mod policy;
 mod reload;
