@@ -107,6 +107,7 @@ impl Gateway {
             started: settings.clone(),
             applied: settings.clone(),
             ca_pem,
+            tls_files: crate::settings::tls_digest(settings.tls.as_ref()),
         });
         Ok(Self {
             state: Arc::new(state),

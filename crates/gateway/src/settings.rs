@@ -41,6 +41,29 @@ pub struct InForce {
     pub started: config::GatewaySettings,
     pub applied: config::GatewaySettings,
     pub ca_pem: Option<Vec<u8>>,
+    /// The digest of the TLS listener's files as started ([`tls_digest`]).
+    pub tls_files: Option<[u8; 32]>,
+}
+
+/// A digest of the `[gateway.tls]` files' contents, so that a certificate renewed in place (same
+/// paths) is reported as needing a restart too.
+pub fn tls_digest(tls: Option<&config::TlsSettings>) -> Option<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    let tls = tls?;
+    let mut hasher = Sha256::new();
+    for path in [
+        Some(&tls.cert_file),
+        Some(&tls.key_file),
+        tls.client_ca_file.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let bytes = std::fs::read(path).unwrap_or_default();
+        hasher.update((bytes.len() as u64).to_be_bytes());
+        hasher.update(&bytes);
+    }
+    Some(hasher.finalize().into())
 }
 
 /// Every `[gateway]` key that differs between what is in force and `new` (written in `file`), with
@@ -77,7 +100,12 @@ pub fn changes(
         NeedsRestart,
         started.admin_listen != new.admin_listen,
     );
-    add("tls", &["tls"], NeedsRestart, started.tls != new.tls);
+    add(
+        "tls",
+        &["tls"],
+        NeedsRestart,
+        started.tls != new.tls || in_force.tls_files != tls_digest(new.tls.as_ref()),
+    );
     add(
         "authority_host",
         &["authority_host"],

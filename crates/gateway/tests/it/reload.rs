@@ -220,3 +220,42 @@ async fn every_gateway_key_is_applied_or_reported_as_needing_a_restart_with_file
         }
     }
 }
+
+#[tokio::test]
+async fn a_tls_certificate_renewed_in_place_is_reported_as_needing_a_restart() {
+    use agentmint_gateway::settings::Effect::NeedsRestart;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = agentmint_testkit::pki::TestCa::new();
+    let (cert, key) = (
+        dir.path().join("tls.cert.pem"),
+        dir.path().join("tls.key.pem"),
+    );
+    let first = ca.server(&["127.0.0.1"]);
+    std::fs::write(&cert, &first.cert_pem).unwrap();
+    std::fs::write(&key, &first.key_pem).unwrap();
+    let h = agentmint_stack::Stack::start(agentmint_stack::StackOptions {
+        dir: Some(dir.path().to_path_buf()),
+        layout: agentmint_stack::Layout {
+            providers: vec![agentmint_stack::Provider::Bot { name: "bot".into() }],
+            sandboxes: vec![agentmint_stack::Sandbox::new("s", &["bot"])],
+            extra_config: format!("\n[gateway.tls]\ncert_file = {cert:?}\nkey_file = {key:?}\n"),
+        },
+        ..agentmint_stack::StackOptions::default()
+    })
+    .await
+    .unwrap();
+    assert!(
+        h.gateway.reload().unwrap().gateway.is_empty(),
+        "nothing changed yet"
+    );
+
+    let renewed = ca.server(&["127.0.0.1"]);
+    std::fs::write(&cert, &renewed.cert_pem).unwrap();
+    std::fs::write(&key, &renewed.key_pem).unwrap();
+    let reloaded = h.gateway.reload().unwrap();
+    assert_eq!(reloaded.gateway.len(), 1);
+    assert_eq!(
+        (reloaded.gateway[0].key, reloaded.gateway[0].effect),
+        ("tls", NeedsRestart)
+    );
+}
