@@ -91,10 +91,9 @@ impl Gateway {
             .as_ref()
             .map(crate::tls::server_config)
             .transpose()?;
+        current.set(registry);
         let state = GatewayState::new(
             current,
-            registry,
-            files,
             chain,
             caches,
             metrics,
@@ -103,6 +102,7 @@ impl Gateway {
             env,
         )
         .with_tls(tls)
+        .with_files(files)
         .with_settings(crate::settings::InForce {
             started: settings.clone(),
             applied: settings.clone(),

@@ -57,14 +57,10 @@ pub struct GatewayState {
 }
 
 impl GatewayState {
-    /// A state serving `registry`, which must have been built with `current` as its
-    /// [`Registry::build`] target (so that its providers' targets follow later reloads); `current`
-    /// is put in force with it. `files` are the files its config names.
-    #[allow(clippy::too_many_arguments)]
+    /// A state serving the registry in force in `registry` (built with it as its
+    /// [`Registry::build`] target, so that its providers' targets follow later reloads).
     pub fn new(
-        current: Current,
-        registry: Registry,
-        files: Vec<PathBuf>,
+        registry: Current,
         chain: Chain,
         caches: Arc<HopCaches>,
         metrics: Arc<Metrics>,
@@ -72,10 +68,9 @@ impl GatewayState {
         config_path: Option<PathBuf>,
         env: Env,
     ) -> Self {
-        current.set(registry);
         Self {
-            registry: current,
-            files: RwLock::new(files),
+            registry,
+            files: RwLock::new(Vec::new()),
             chain,
             caches,
             metrics,
@@ -86,6 +81,12 @@ impl GatewayState {
             tls: None,
             settings: RwLock::new(None),
         }
+    }
+
+    /// Watches `files` (the ones the config names) for changes, besides the config itself.
+    pub fn with_files(self, files: Vec<PathBuf>) -> Self {
+        *self.files.write().unwrap_or_else(PoisonError::into_inner) = files;
+        self
     }
 
     /// Serves gRPC over TLS with `tls` (`[gateway.tls]`).
