@@ -4,6 +4,8 @@
 //! - [`pem`]: the one reader of key and certificate files. `config check` and the gateway's
 //!   credential loader both use it, so they accept and refuse the same files for the same reasons.
 //! - [`exchange`]: the token-exchange scope in every cloud's spelling, which nothing ever serves.
+//! - [`fingerprint`]: a credential's content as a SHA-256 digest that prints truncated, so a
+//!   rotated certificate or secret is told from the old one without being held or printed.
 //! - [`clock`]: the one injected clock (monotonic time for cache expiry, wall time for assertions
 //!   and certificate validity, timers that follow it) and [`ManualClock`] for tests.
 //!
@@ -14,8 +16,10 @@
 
 pub mod clock;
 pub mod exchange;
+pub mod fingerprint;
 mod manual_clock;
 pub mod pem;
 
 pub use clock::{Clock, SharedClock, Sleep, SystemClock};
+pub use fingerprint::Fingerprint;
 pub use manual_clock::ManualClock;

@@ -5,7 +5,7 @@ use futures::future::BoxFuture;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
 
 use crate::entry::{Cached, Slot, Throttle};
 use crate::events::{Events, Eviction};
@@ -25,7 +25,8 @@ use agentmint_base::Clock;
 /// refresher owns its minter, so dropping the last outside handle does not end running refreshers at
 /// once: they end when their key goes idle. Call [`HopCaches::shutdown`] to end them now.
 pub struct HopCaches {
-    pub(crate) policy: CachePolicy,
+    /// Replaced on reload ([`HopCaches::set_policy`]); read under no hop lock for long.
+    policy: RwLock<CachePolicy>,
     pub(crate) clock: Arc<dyn Clock>,
     hops: [Mutex<HopMap>; Hop::ALL.len()],
     closed: AtomicBool,
@@ -53,13 +54,28 @@ impl HopCaches {
             Mutex::new(HopMap::new(rng))
         });
         Arc::new_cyclic(|this| Self {
-            policy: policy.sanitized(),
+            policy: RwLock::new(policy.sanitized()),
             clock,
             hops,
             closed: AtomicBool::new(false),
             next_slot_id: AtomicU64::new(0),
             this: this.clone(),
         })
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> CachePolicy {
+        self.policy
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the policy (a reload that changed `[gateway.cache]`). Tokens cached from now on
+    /// follow it, and so do size and idle decisions; tokens already cached keep the serve window
+    /// and refresh time they were given.
+    pub fn set_policy(&self, policy: CachePolicy) {
+        *self.policy.write().unwrap_or_else(PoisonError::into_inner) = policy.sanitized();
     }
 
     /// Every hop's counters.
@@ -92,6 +108,29 @@ impl HopCaches {
             dropped += before - map.slots.len();
         }
         dropped
+    }
+
+    /// Renews every key for which `pred` holds in the background, as soon as possible, while its
+    /// current token keeps being served until the new one arrives (a reload that changed a
+    /// provider's credential retires its tokens this way). A key whose upstream call is in flight
+    /// is renewed again once that call lands, since the call may have started before the change.
+    /// Returns how many keys were marked.
+    pub fn refresh_where(&self, pred: impl Fn(&HopKey) -> bool) -> usize {
+        let now = self.clock.now();
+        let mut marked = 0;
+        for hop in Hop::ALL {
+            let mut map = self.lock_hop(hop);
+            for (_, slot) in map.slots.iter_mut().filter(|(key, _)| pred(key)) {
+                marked += 1;
+                if slot.flight.is_some() {
+                    slot.renew_after_landing = true;
+                } else if let Some(token) = slot.token.as_mut() {
+                    token.next_refresh = now;
+                    slot.reschedule.notify_one();
+                }
+            }
+        }
+        marked
     }
 
     /// Drops every key and stops every refresher. Calls in flight still answer their waiters. Later
@@ -129,7 +168,7 @@ impl HopCaches {
                 return Lookup::Ready(Ok(token.minted(true)));
             }
         } else {
-            map.make_room(self.policy.max_entries, now, events);
+            map.make_room(self.policy().max_entries, now, events);
             let id = self.next_slot_id.fetch_add(1, Ordering::Relaxed);
             map.slots.insert(key.clone(), Slot::new(id, now, tick));
         }
@@ -183,6 +222,8 @@ impl HopCaches {
             return;
         };
         slot.flight = None;
+        // The next attempt runs with whatever is in force by then.
+        slot.renew_after_landing = false;
         if let Some(wait) = error.retry_after.filter(|d| !d.is_zero()) {
             slot.throttle = now.checked_add(wait).map(|until| Throttle {
                 until,
@@ -193,7 +234,7 @@ impl HopCaches {
         if let (true, Some(until)) = (error.is_transient(), stale_until) {
             slot.failures = slot.failures.saturating_add(1);
             let delay = self
-                .policy
+                .policy()
                 .backoff(slot.failures, map.rng.random::<f64>())
                 .max(error.retry_after.unwrap_or_default());
             if let Some(token) = slot.token.as_mut() {
@@ -246,8 +287,8 @@ impl flight::Landing for HopCaches {
                 Ok(token) => {
                     let now = self.clock.now();
                     let jitter = map.rng.random_range(-1.0..=1.0);
-                    let cached =
-                        Cached::new(token, now, self.clock.unix_now(), &self.policy, jitter);
+                    let mut cached =
+                        Cached::new(token, now, self.clock.unix_now(), &self.policy(), jitter);
                     let minted = cached.minted(false);
                     if kind == FlightKind::Refresh {
                         map.stats.refreshes_ok += 1;
@@ -256,6 +297,9 @@ impl flight::Landing for HopCaches {
                         slot.flight = None;
                         slot.throttle = None;
                         slot.failures = 0;
+                        if std::mem::take(&mut slot.renew_after_landing) {
+                            cached.next_refresh = now;
+                        }
                         slot.token = Some(cached);
                         if slot.refresher.is_some() {
                             slot.reschedule.notify_one();
@@ -295,7 +339,7 @@ impl refresh::Decide for HopCaches {
             };
             let idle_at = slot
                 .last_used
-                .checked_add(self.policy.idle_timeout)
+                .checked_add(self.policy().idle_timeout)
                 .unwrap_or(now);
             if let Some(flight) = &slot.flight {
                 Step::Wait(flight.clone())

@@ -98,6 +98,9 @@ pub(crate) struct Slot {
     /// The last request's sequence number within the hop, for least-recently-used eviction (ties
     /// on `last_used` are common with a clock that does not move between requests).
     pub(crate) recency: u64,
+    /// Set when the key was asked to renew ([`crate::HopCaches::refresh_where`]) while a call was in
+    /// flight: that call may have used what the renewal replaces, so its token is renewed at once.
+    pub(crate) renew_after_landing: bool,
 }
 
 impl Slot {
@@ -112,6 +115,7 @@ impl Slot {
             reschedule: Arc::new(Notify::new()),
             last_used: now,
             recency,
+            renew_after_landing: false,
         }
     }
 

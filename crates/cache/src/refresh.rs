@@ -7,7 +7,10 @@
 //! it for that brief look, never across a sleep or an upstream call, so dropping the cache ends it.
 //! It keeps the [`Minter`] of the call that first filled the key; callers' later minters are not
 //! stored in the cache, because a minter for a later hop usually holds the cache itself and would
-//! make a cycle that nothing breaks.
+//! make a cycle that nothing breaks. That is safe because a minter is not a snapshot: the chains'
+//! minters look their provider up each time they run (`agentmint_entra::Live`), so a refresh after
+//! a reload uses the credential in force, and `HopCaches::refresh_where` renews at once the keys a
+//! reload retired.
 //!
 //! It stops when the key is idle (dropped), when the token entered its safety margin without a
 //! successful refresh (dropped: callers then wait for a fresh mint), or when the key is removed

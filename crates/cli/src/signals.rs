@@ -1,4 +1,5 @@
-//! Process signals as futures: SIGINT/SIGTERM end a server gracefully; SIGHUP asks for a reload.
+//! Process signals as futures: SIGINT/SIGTERM end a server gracefully. (SIGHUP asks the gateway for
+//! a reload and SIGUSR1 for a revoking one: see `cmd::gateway`.)
 
 use std::future::Future;
 

@@ -20,6 +20,7 @@
 mod credentials_dir;
 pub mod diagnostics;
 mod files;
+mod locate;
 mod reader;
 mod report;
 pub mod schema;
@@ -34,10 +35,12 @@ use toml::de::DeTable;
 
 pub use credentials_dir::CREDENTIALS_DIRECTORY;
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use locate::locate;
 pub use schema::{
     AgentUser, CacheSettings, Config, CredentialSpec, DEFAULT_ADMIN_LISTEN, DEFAULT_AUTHORITY_HOST,
-    DEFAULT_DRAIN_GRACE_SECONDS, DEFAULT_LISTEN, GatewaySettings, ManagedIdentityId, Provider,
-    ProviderKind, Sandbox, SandboxCredentialSpec, ScopePolicy, SigningAlgorithm, TlsSettings,
+    DEFAULT_DRAIN_GRACE_SECONDS, DEFAULT_LISTEN, Fingerprint, GatewaySettings, ManagedIdentityId,
+    Provider, ProviderKind, Sandbox, SandboxCredentialSpec, ScopePolicy, SigningAlgorithm,
+    TlsSettings,
 };
 
 /// How much of the outside world a parse looks at.

@@ -6,7 +6,9 @@
 //! record keeps its credential and its cached tokens.
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+pub use agentmint_base::Fingerprint;
 
 /// Entra's public-cloud authority, the default for every provider.
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
@@ -134,7 +136,13 @@ pub enum CredentialSpec {
     /// The projected Kubernetes service-account token, re-read as it rotates.
     WorkloadIdentity { token_file: PathBuf },
     /// A client secret read from a file. Development only.
-    ClientSecret { secret_file: PathBuf },
+    ClientSecret {
+        secret_file: PathBuf,
+        /// The digest of the secret read at load (trimmed, as the gateway sends it). It makes a
+        /// secret renewed in place count as a changed provider on reload. `None` when files were
+        /// not checked. Prints truncated.
+        secret_sha256: Option<Fingerprint>,
+    },
 }
 
 /// The JWS algorithm of certificate assertions.
@@ -181,9 +189,11 @@ pub struct Sandbox {
 /// How the gateway recognises a sandbox's bearer credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SandboxCredentialSpec {
-    /// The SHA-256 of the credential: given as `credential_sha256`, or computed at load from
-    /// `credential_file` (whose contents are hashed and dropped).
+    /// The SHA-256 of the credential, given as `credential_sha256`.
     Sha256([u8; 32]),
+    /// A `credential_file`, hashed at load (its contents dropped): the gateway watches the file
+    /// and a credential replaced in place takes effect at the next reload.
+    File { path: PathBuf, sha256: [u8; 32] },
     /// A `credential_file` that was not read because files were not checked
     /// ([`crate::ParseOptions::check_files`] = false). Such a sandbox authenticates nobody; `load`
     /// never produces it.
@@ -195,8 +205,62 @@ impl Sandbox {
     /// for a credential file that was not read.
     pub fn credential_sha256(&self) -> Option<[u8; 32]> {
         match &self.credential {
-            SandboxCredentialSpec::Sha256(hash) => Some(*hash),
+            SandboxCredentialSpec::Sha256(hash)
+            | SandboxCredentialSpec::File { sha256: hash, .. } => Some(*hash),
             SandboxCredentialSpec::Unread(_) => None,
         }
+    }
+}
+
+impl Config {
+    /// Every file the config names (credential keys, certificates, secrets and token files,
+    /// sandbox credential files, the CA file, the TLS listener's files), each once, in config
+    /// order: what the gateway watches besides the config file itself.
+    pub fn files(&self) -> Vec<&Path> {
+        let mut files: Vec<&Path> = Vec::new();
+        for provider in &self.providers {
+            match &provider.credential {
+                CredentialSpec::Certificate {
+                    key_file,
+                    certificate_file,
+                    ..
+                } => {
+                    push_once(&mut files, key_file);
+                    push_once(&mut files, certificate_file);
+                }
+                CredentialSpec::WorkloadIdentity { token_file } => {
+                    push_once(&mut files, token_file)
+                }
+                CredentialSpec::ClientSecret { secret_file, .. } => {
+                    push_once(&mut files, secret_file)
+                }
+                CredentialSpec::ManagedIdentity { .. } => {}
+            }
+        }
+        for sandbox in &self.sandboxes {
+            match &sandbox.credential {
+                SandboxCredentialSpec::File { path, .. } | SandboxCredentialSpec::Unread(path) => {
+                    push_once(&mut files, path)
+                }
+                SandboxCredentialSpec::Sha256(_) => {}
+            }
+        }
+        if let Some(ca) = &self.gateway.ca_file {
+            push_once(&mut files, ca);
+        }
+        if let Some(tls) = &self.gateway.tls {
+            push_once(&mut files, &tls.cert_file);
+            push_once(&mut files, &tls.key_file);
+            if let Some(ca) = &tls.client_ca_file {
+                push_once(&mut files, ca);
+            }
+        }
+        files
+    }
+}
+
+fn push_once<'a>(files: &mut Vec<&'a Path>, path: &'a Path) {
+    if !files.contains(&path) {
+        files.push(path);
     }
 }

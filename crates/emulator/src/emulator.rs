@@ -139,6 +139,11 @@ impl Emulator {
         self.lock().stats.record(hop, outcome);
     }
 
+    /// Counts a client credential presented (see [`Stats::credentials`]).
+    pub(crate) fn record_credential(&self, label: String) {
+        self.lock().stats.record_credential(label);
+    }
+
     fn lock(&self) -> MutexGuard<'_, Mutable> {
         // The guarded data stays consistent even if a holder panicked: every update is one
         // assignment or one counter increment.

@@ -6,6 +6,12 @@
 //! {"total":0},"other":{"total":0}}}`, so `requests.<hop>.<outcome>` reads a count directly.
 //! Outcomes are `ok`, the OAuth `error` of the answer (`invalid_client`, `invalid_grant`, ...), or
 //! `throttled`, `failed`, `hung` for injected faults (never `total`).
+//!
+//! `credentials` counts the client credentials presented, whatever the outcome, so a rotation test
+//! can prove that no request after a reload carried the retired one:
+//! `"credentials":{"x5t#S256:<thumbprint as sent>":2,"client_secret:sha256:<12 hex>":1}`. A
+//! certificate assertion is named by its `x5t#S256` header (or `x5t:` for the legacy SHA-1 one), a
+//! client secret by the first 12 hex digits of its SHA-256: public facts, never the secret.
 
 use std::collections::BTreeMap;
 
@@ -88,9 +94,26 @@ pub struct Stats {
     pub app: HopStats,
     pub managed_identity: HopStats,
     pub other: HopStats,
+    /// Client credentials presented, by label (see the module docs).
+    pub credentials: BTreeMap<String, u64>,
 }
 
 impl Stats {
+    /// How many requests presented the certificate whose `x5t#S256` header value is `thumbprint`.
+    pub fn assertions_by(&self, thumbprint: &str) -> u64 {
+        self.credential(&format!("x5t#S256:{thumbprint}"))
+    }
+
+    /// How many requests presented the credential labelled `label`.
+    pub fn credential(&self, label: &str) -> u64 {
+        self.credentials.get(label).copied().unwrap_or(0)
+    }
+
+    /// Counts one client credential presented.
+    pub(crate) fn record_credential(&mut self, label: String) {
+        *self.credentials.entry(label).or_default() += 1;
+    }
+
     /// The counts of one hop.
     pub fn hop(&self, hop: Hop) -> &HopStats {
         match hop {
@@ -139,6 +162,8 @@ impl Stats {
 struct StatsJson {
     total: u64,
     requests: BTreeMap<String, BTreeMap<String, u64>>,
+    #[serde(default)]
+    credentials: BTreeMap<String, u64>,
 }
 
 impl From<Stats> for StatsJson {
@@ -155,6 +180,7 @@ impl From<Stats> for StatsJson {
         Self {
             total: stats.total,
             requests,
+            credentials: stats.credentials,
         }
     }
 }
@@ -163,6 +189,7 @@ impl From<StatsJson> for Stats {
     fn from(json: StatsJson) -> Self {
         let mut stats = Stats {
             total: json.total,
+            credentials: json.credentials,
             ..Stats::default()
         };
         for (name, mut outcomes) in json.requests {
@@ -216,6 +243,7 @@ mod tests {
     #[test]
     fn json_round_trips() {
         let mut stats = Stats::default();
+        stats.record_credential("x5t#S256:abc".into());
         stats.record(Hop::Blueprint, "ok");
         stats.record(Hop::AgentUser, "invalid_grant");
         let back: Stats = serde_json::from_value(serde_json::to_value(&stats).unwrap()).unwrap();

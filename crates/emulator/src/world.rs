@@ -176,6 +176,7 @@ impl World {
         let identity_header = random_string(32);
         let directory = Directory {
             identity_header: Some(Secret::new(identity_header.clone())),
+            cloud: Default::default(),
             resources: vec![Resource {
                 app_id: GRAPH_APP_ID.into(),
                 identifier_uris: vec![GRAPH_URI.into()],

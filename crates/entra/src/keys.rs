@@ -3,6 +3,7 @@
 //! The variants keep the token kinds apart: a user token (`User`) can never be found under an app-only
 //! key (`Resource`), whatever the scopes.
 
+use crate::credential::CredentialFingerprint;
 use crate::hop::Hop;
 use crate::scope::ScopeSet;
 use crate::user::UserSelector;
@@ -14,8 +15,9 @@ pub struct ExchangeKey {
     pub tenant: String,
     /// The Blueprint's client id.
     pub client_id: String,
-    /// A non-secret fingerprint of the credential (certificate thumbprint, MI identity, file path).
-    pub credential: String,
+    /// The credential's fingerprint (certificate thumbprint, secret digest, MI identity, token
+    /// file path): a rotated credential gets a T1 of its own, never the old credential's.
+    pub credential: CredentialFingerprint,
     /// The Agent Identity's client id.
     pub fmi_path: String,
 }

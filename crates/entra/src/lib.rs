@@ -27,6 +27,7 @@ pub mod error;
 pub mod grant;
 pub mod hop;
 pub mod keys;
+pub mod live;
 pub mod response;
 pub mod retry;
 pub mod retry_after;
@@ -42,12 +43,13 @@ pub use chain::Chain;
 pub use client::{ClientBuildError, ClientOptions, EntraClient, UpstreamObserver};
 pub use credential::{
     CertificateCredential, ClientSecretCredential, Credential, CredentialError,
-    ManagedIdentityCredential, ManagedIdentitySource, SigningAlgorithm, UserAssignedIdentity,
-    WorkloadIdentityCredential,
+    CredentialFingerprint, ManagedIdentityCredential, ManagedIdentitySource, SigningAlgorithm,
+    UserAssignedIdentity, WorkloadIdentityCredential,
 };
 pub use error::{EntraError, ErrorClass, Reason};
 pub use hop::Hop;
 pub use keys::{AgentExchangeKey, ExchangeKey, HopKey, ManagedIdentityKey, ResourceKey, UserKey};
+pub use live::{IntoLive, Live, Lookup, Principal};
 pub use retry::{Jitter, RetryPolicy};
 pub use scope::{ScopeError, ScopeSet, is_exchange_scope};
 pub use secret::Secret;

@@ -58,7 +58,7 @@ pub fn build(
         config::CredentialSpec::WorkloadIdentity { token_file } => Credential::WorkloadIdentity(
             Arc::new(WorkloadIdentityCredential::new(token_file.clone()).with_clock(clock.clone())),
         ),
-        config::CredentialSpec::ClientSecret { secret_file } => {
+        config::CredentialSpec::ClientSecret { secret_file, .. } => {
             Credential::ClientSecret(Arc::new(ClientSecretCredential::from_file(secret_file)?))
         }
     })

@@ -7,6 +7,9 @@
 //!   caller's deadline, and its one error mapping.
 //! - [`state`], [`server`], [`drain`], [`tls`], [`admin`], [`metrics`]: running, draining,
 //!   reloading and observing it.
+//! - [`retire`], [`settings`], [`watch`]: what a reload does to cached tokens (rotation by
+//!   content) and to `[gateway]` (applied or needs a restart), and the watcher that reloads when
+//!   the config or any file it names changes.
 
 #![forbid(unsafe_code)]
 
@@ -19,15 +22,20 @@ pub mod metrics;
 pub mod plan;
 pub mod policy;
 pub mod registry;
+pub mod retire;
 pub mod server;
 pub mod service;
+pub mod settings;
 pub mod state;
 pub mod status;
 pub mod tls;
+pub mod watch;
 
 pub use drain::Drain;
-pub use server::{BuildError, Gateway, Overrides, serve, spawn_reload_watcher};
-pub use state::{Env, GatewayState};
+pub use retire::Revocation;
+pub use server::{BuildError, Gateway, Overrides, serve};
+pub use state::{Env, GatewayState, Reloaded};
+pub use watch::spawn_reload_watcher;
 
 /// The claims checks the gateway applies to every token it returns, for tools that show or check a
 /// token (the demo shows one refusing a managed-identity token used as an app's token).

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use agentmint_entra::agent::{AgentRef, AppRef};
-use agentmint_entra::{ScopeSet, UserSelector};
+use agentmint_entra::{Live, ScopeSet, UserSelector};
 use agentmint_proto::{MintTokenRequest, Reason, TokenKind};
 
 use crate::auth::AuthError;
@@ -29,18 +29,19 @@ pub struct Plan {
     pub chain: Chain,
 }
 
-/// Which chain a plan runs, with what it needs.
+/// Which chain a plan runs, with what it needs. Targets are [`Live`]: the chain's minters (and
+/// the background refreshes they run) look the provider up again each time.
 #[derive(Debug)]
 pub enum Chain {
     /// An agent's own token: Blueprint → Agent Identity.
-    AppOnly { agent: Arc<AgentRef> },
+    AppOnly { agent: Live<AgentRef> },
     /// An agent user's delegated token: Blueprint → Agent Identity → Agent User.
     UserPrincipal {
-        agent: Arc<AgentRef>,
+        agent: Live<AgentRef>,
         user: UserSelector,
     },
     /// A plain app registration's token.
-    App { app: Arc<AppRef> },
+    App { app: Live<AppRef> },
 }
 
 impl Plan {

@@ -1,31 +1,71 @@
 //! The provider registry: the validated config turned into what the chains need.
 //!
-//! A registry is immutable; a reload builds a new one and swaps it in. Providers whose record did not
-//! change keep their `Arc<ProviderEntry>` (and with it their credential, whose certificate assertion
-//! is reused), so a reload neither drops their cached tokens nor re-signs anything.
+//! A registry is immutable; a reload builds a new one and swaps it in ([`Current`]). Providers whose
+//! record did not change keep their `Arc<ProviderEntry>` (and with it their credential, whose
+//! certificate assertion is reused), so a reload neither drops their cached tokens nor re-signs
+//! anything. A record includes its credential's content digest (certificate thumbprint, secret
+//! digest), so a credential renewed in place is a changed record.
+//!
+//! Each provider's chain target is a [`Live`] handle that looks the provider up by name in the
+//! registry in force each time a minter runs, so background refreshes use the record in force now,
+//! never the one of the first mint.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock, Weak};
 
 use agentmint_cache::Clock;
 use agentmint_config as config;
 use agentmint_entra::agent::{AgentRef, AppRef, Authority};
-use agentmint_entra::{CredentialError, ScopeError, UserSelector};
+use agentmint_entra::{CredentialError, Live, ScopeError, UserSelector};
 
 use crate::auth::{self, AuthError, SandboxIdentity};
 use crate::credentials;
 use crate::policy::KindPolicy;
 
-/// What a provider mints with.
+/// What a provider mints with: handles that follow the provider's record across reloads.
 #[derive(Debug, Clone)]
 pub enum Target {
     /// An Entra agent: Blueprint → Agent Identity (→ Agent User).
     Agent {
-        agent: Arc<AgentRef>,
+        agent: Live<AgentRef>,
         user: Option<UserSelector>,
     },
     /// A plain app registration (app-only tokens only).
-    App { app: Arc<AppRef> },
+    App { app: Live<AppRef> },
+}
+
+/// An authority, tenant and client id: whose tokens a cache key holds.
+pub type Principal = (String, String, String);
+
+/// The registry in force, shared by the gateway state and (weakly) by every provider's [`Live`]
+/// lookup. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Current(Arc<RwLock<Arc<Registry>>>);
+
+impl Current {
+    /// The registry in force (an `Arc` clone).
+    pub fn get(&self) -> Arc<Registry> {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Puts `registry` in force.
+    pub fn set(&self, registry: Registry) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(registry);
+    }
+
+    fn weak(&self) -> Weak<RwLock<Arc<Registry>>> {
+        Arc::downgrade(&self.0)
+    }
+}
+
+/// The provider named `name` in the registry in force, if `cell` still exists.
+fn provider_in_force(cell: &Weak<RwLock<Arc<Registry>>>, name: &str) -> Option<Arc<ProviderEntry>> {
+    let cell = cell.upgrade()?;
+    let registry = cell.read().unwrap_or_else(PoisonError::into_inner).clone();
+    registry.providers.get(name).cloned()
 }
 
 /// One provider record, ready to mint.
@@ -41,20 +81,35 @@ pub struct ProviderEntry {
 }
 
 impl ProviderEntry {
-    /// The (tenant, client id) pairs whose tokens this provider's chains cache.
-    pub fn clients(&self) -> Vec<(String, String)> {
+    /// The principals whose tokens this provider's chains cache.
+    pub fn clients(&self) -> Vec<Principal> {
+        let principal = |authority: &agentmint_entra::Authority, client: &str| {
+            (
+                authority.host_trimmed().to_owned(),
+                authority.tenant.clone(),
+                client.to_owned(),
+            )
+        };
         match &self.target {
-            Target::Agent { agent, .. } => vec![
-                (
-                    agent.authority.tenant.clone(),
-                    agent.blueprint_client_id.clone(),
-                ),
-                (
-                    agent.authority.tenant.clone(),
-                    agent.agent_identity_client_id.clone(),
-                ),
-            ],
-            Target::App { app } => vec![(app.authority.tenant.clone(), app.client_id.clone())],
+            Target::Agent { agent, .. } => {
+                let agent = agent.snapshot();
+                vec![
+                    principal(&agent.authority, &agent.blueprint_client_id),
+                    principal(&agent.authority, &agent.agent_identity_client_id),
+                ]
+            }
+            Target::App { app } => {
+                let app = app.snapshot();
+                vec![principal(&app.authority, &app.client_id)]
+            }
+        }
+    }
+
+    /// The credential this provider signs with.
+    pub fn credential(&self) -> &agentmint_entra::Credential {
+        match &self.target {
+            Target::Agent { agent, .. } => &agent.snapshot().credential,
+            Target::App { app } => &app.snapshot().credential,
         }
     }
 }
@@ -93,12 +148,14 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Builds a registry, reusing the entries of `previous` whose records are unchanged.
+    /// Builds a registry, reusing the entries of `previous` whose records are unchanged. New
+    /// entries' chain targets follow their provider's record in `current`.
     pub fn build(
         cfg: &config::Config,
         previous: Option<&Registry>,
         env: &dyn Fn(&str) -> Option<String>,
         clock: &Arc<dyn Clock>,
+        current: &Current,
     ) -> Result<Self, RegistryError> {
         let mut providers = HashMap::new();
         for record in &cfg.providers {
@@ -108,7 +165,7 @@ impl Registry {
                 .cloned();
             let entry = match reused {
                 Some(entry) => entry,
-                None => Arc::new(build_provider(record, env, clock)?),
+                None => Arc::new(build_provider(record, env, clock, current)?),
             };
             providers.insert(record.name.clone(), entry);
         }
@@ -140,21 +197,9 @@ impl Registry {
         auth::identify(credential, &self.identities).map(|i| &self.sandboxes[i])
     }
 
-    /// The (tenant, client id) pairs used only by providers that changed or disappeared between
-    /// `self` (old) and `next`: their cached tokens should stop being refreshed.
-    pub fn retired_clients(&self, next: &Registry) -> HashSet<(String, String)> {
-        let kept: HashSet<(String, String)> =
-            next.providers.values().flat_map(|p| p.clients()).collect();
-        self.providers
-            .iter()
-            .filter(|(name, old)| {
-                next.providers
-                    .get(*name)
-                    .is_none_or(|new| !Arc::ptr_eq(new, old))
-            })
-            .flat_map(|(_, old)| old.clients())
-            .filter(|c| !kept.contains(c))
-            .collect()
+    /// Every principal some provider of this registry mints for.
+    pub fn principals(&self) -> HashSet<Principal> {
+        self.providers.values().flat_map(|p| p.clients()).collect()
     }
 }
 
@@ -162,7 +207,10 @@ fn build_provider(
     record: &config::Provider,
     env: &dyn Fn(&str) -> Option<String>,
     clock: &Arc<dyn Clock>,
+    current: &Current,
 ) -> Result<ProviderEntry, RegistryError> {
+    let cell = current.weak();
+    let name = record.name.clone();
     let credential = credentials::build(&record.credential, env, clock).map_err(|source| {
         RegistryError::Credential {
             provider: record.name.clone(),
@@ -203,6 +251,11 @@ fn build_provider(
                 agent_identity_object_id: agent_identity_object_id.clone(),
                 credential,
             });
+            let lookup = move || match provider_in_force(&cell, &name)?.target.clone() {
+                Target::Agent { agent, .. } => Some(agent.snapshot().clone()),
+                Target::App { .. } => None,
+            };
+            let agent = Live::following(agent, Arc::new(lookup));
             (Target::Agent { agent, user }, policy)
         }
         config::ProviderKind::App { client_id } => {
@@ -211,6 +264,11 @@ fn build_provider(
                 client_id: client_id.clone(),
                 credential,
             });
+            let lookup = move || match provider_in_force(&cell, &name)?.target.clone() {
+                Target::App { app } => Some(app.snapshot().clone()),
+                Target::Agent { .. } => None,
+            };
+            let app = Live::following(app, Arc::new(lookup));
             (Target::App { app }, KindPolicy::default())
         }
     };

@@ -24,7 +24,7 @@ use tonic::transport::server::TcpIncoming;
 
 use crate::drain::{Drain, REQUEST_BOUND};
 use crate::metrics::Metrics;
-use crate::registry::{Registry, RegistryError};
+use crate::registry::{Current, Registry, RegistryError};
 use crate::service::Broker;
 use crate::state::{Env, GatewayState};
 
@@ -87,36 +87,30 @@ impl Gateway {
         let settings = &cfg.gateway;
         let metrics = Arc::new(Metrics::default());
         let defaults = ClientOptions::default();
-        let mut client = ClientOptions {
-            observer: Some(metrics.clone()),
+        let upstream = Upstream {
             request_timeout: overrides
                 .upstream_request_timeout
                 .unwrap_or(defaults.request_timeout),
             retry: overrides.upstream_retry.unwrap_or(defaults.retry),
-            ..defaults
         };
-        if let Some(path) = &settings.ca_file {
-            let pem = std::fs::read(path).map_err(|source| BuildError::CaFile {
-                path: path.clone(),
-                source,
-            })?;
-            client.extra_root_certificates_pem.push(pem);
-        }
-        let client = EntraClient::new(client).map_err(|e| BuildError::Client(e.to_string()))?;
+        let (client, ca_pem) = entra_client(settings, &metrics, &upstream)?;
         let clock = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let env = overrides
             .env
             .unwrap_or_else(|| Box::new(|name| std::env::var(name).ok()));
         let caches = HopCaches::new(cache_policy(&settings.cache), clock.clone(), None);
         let chain = Chain::new(client, caches.clone());
-        let registry = Registry::build(cfg, None, &*env, &clock)?;
+        let current = Current::default();
+        let registry = Registry::build(cfg, None, &*env, &clock, &current)?;
+        let files = cfg.files().iter().map(|p| p.to_path_buf()).collect();
         let tls = settings
             .tls
             .as_ref()
             .map(crate::tls::server_config)
             .transpose()?;
+        current.set(registry);
         let state = GatewayState::new(
-            registry,
+            current,
             chain,
             caches,
             metrics,
@@ -124,7 +118,15 @@ impl Gateway {
             overrides.reload_from,
             env,
         )
-        .with_tls(tls);
+        .with_tls(tls)
+        .with_files(files)
+        .with_settings(crate::settings::InForce {
+            started: settings.clone(),
+            applied: settings.clone(),
+            ca_pem,
+            tls_files: crate::settings::tls_digest(settings.tls.as_ref()),
+            upstream,
+        });
         Ok(Self {
             state: Arc::new(state),
             listen: overrides.listen.unwrap_or(settings.listen),
@@ -147,8 +149,43 @@ impl Gateway {
     }
 }
 
+/// How the gateway talks to its upstreams, beside `[gateway]`: fixed at start (from [`Overrides`])
+/// and kept for a reload that rebuilds the HTTP client.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Upstream {
+    pub request_timeout: Duration,
+    pub retry: agentmint_entra::RetryPolicy,
+}
+
+/// The Entra HTTP client `[gateway]` describes (trusting `ca_file` too), and the CA file's content.
+pub(crate) fn entra_client(
+    settings: &config::GatewaySettings,
+    metrics: &Arc<Metrics>,
+    upstream: &Upstream,
+) -> Result<(EntraClient, Option<Vec<u8>>), BuildError> {
+    let mut client = ClientOptions {
+        observer: Some(metrics.clone()),
+        request_timeout: upstream.request_timeout,
+        retry: upstream.retry,
+        ..ClientOptions::default()
+    };
+    let ca_pem = match &settings.ca_file {
+        Some(path) => {
+            let pem = std::fs::read(path).map_err(|source| BuildError::CaFile {
+                path: path.clone(),
+                source,
+            })?;
+            client.extra_root_certificates_pem.push(pem.clone());
+            Some(pem)
+        }
+        None => None,
+    };
+    let client = EntraClient::new(client).map_err(|e| BuildError::Client(e.to_string()))?;
+    Ok((client, ca_pem))
+}
+
 /// The cache policy of `[gateway.cache]`, defaults for what it does not set.
-fn cache_policy(settings: &config::CacheSettings) -> CachePolicy {
+pub(crate) fn cache_policy(settings: &config::CacheSettings) -> CachePolicy {
     let mut policy = CachePolicy::default();
     if let Some(secs) = settings.safety_margin_seconds {
         policy.safety_margin = Duration::from_secs(secs);
@@ -228,33 +265,6 @@ pub async fn serve(
     }
     state.caches.shutdown();
     result
-}
-
-/// Re-reads the config file whenever its contents change (polled), in addition to explicit reloads
-/// (SIGHUP in the CLI). A broken file is reported once per distinct content and never swapped in.
-pub fn spawn_reload_watcher(
-    state: Arc<GatewayState>,
-    every: Duration,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let Some(path) = state.config_path.clone() else {
-            return;
-        };
-        let mut last = tokio::fs::read(&path).await.ok();
-        let mut ticker = tokio::time::interval(every);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            if !state.is_ready() {
-                return;
-            }
-            let current = tokio::fs::read(&path).await.ok();
-            if current != last {
-                last = current;
-                let _ = state.reload();
-            }
-        }
-    })
 }
 
 #[cfg(test)]

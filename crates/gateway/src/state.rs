@@ -2,15 +2,17 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use agentmint_cache::{Clock, HopCaches};
 use agentmint_config as config;
-use agentmint_entra::{Chain, HopKey};
-use tracing::{error, info};
+use agentmint_entra::Chain;
+use tracing::{error, info, warn};
 
 use crate::metrics::Metrics;
-use crate::registry::{Registry, RegistryError};
+use crate::registry::{Current, Registry, RegistryError};
+use crate::retire::{Fate, Names, ProviderChanges, Retirement, Revocation};
+use crate::settings::{self, Effect, InForce, SettingChange};
 
 /// Why a reload was refused (the old config keeps serving).
 #[derive(Debug, thiserror::Error)]
@@ -24,9 +26,23 @@ pub enum ReloadError {
 /// The environment as the gateway sees it: injected, so tests never touch the process env.
 pub type Env = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
+/// What a reload did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Reloaded {
+    pub providers: ProviderChanges,
+    /// Cached keys renewed in the background (their tokens served until the new ones arrive).
+    pub renewing: usize,
+    /// Cached keys dropped (retired principals, credentials no longer in force, revocation).
+    pub dropped: usize,
+    /// The `[gateway]` keys that changed, applied or needing a restart.
+    pub gateway: Vec<SettingChange>,
+}
+
 /// Everything a request needs.
 pub struct GatewayState {
-    registry: RwLock<Arc<Registry>>,
+    registry: Current,
+    /// The files the config in force names (besides the config itself), for the file watcher.
+    files: RwLock<Vec<PathBuf>>,
     pub chain: Chain,
     pub caches: Arc<HopCaches>,
     pub metrics: Arc<Metrics>,
@@ -36,11 +52,15 @@ pub struct GatewayState {
     env: Env,
     /// The gRPC port's TLS (`[gateway.tls]`), fixed at start.
     pub(crate) tls: Option<tonic::transport::ServerTlsConfig>,
+    /// `[gateway]` as started and as applied since.
+    settings: RwLock<Option<InForce>>,
 }
 
 impl GatewayState {
+    /// A state serving the registry in force in `registry` (built with it as its
+    /// [`Registry::build`] target, so that its providers' targets follow later reloads).
     pub fn new(
-        registry: Registry,
+        registry: Current,
         chain: Chain,
         caches: Arc<HopCaches>,
         metrics: Arc<Metrics>,
@@ -49,7 +69,8 @@ impl GatewayState {
         env: Env,
     ) -> Self {
         Self {
-            registry: RwLock::new(Arc::new(registry)),
+            registry,
+            files: RwLock::new(Vec::new()),
             chain,
             caches,
             metrics,
@@ -58,7 +79,14 @@ impl GatewayState {
             ready: AtomicBool::new(true),
             env,
             tls: None,
+            settings: RwLock::new(None),
         }
+    }
+
+    /// Watches `files` (the ones the config names) for changes, besides the config itself.
+    pub fn with_files(self, files: Vec<PathBuf>) -> Self {
+        *self.files.write().unwrap_or_else(PoisonError::into_inner) = files;
+        self
     }
 
     /// Serves gRPC over TLS with `tls` (`[gateway.tls]`).
@@ -67,11 +95,27 @@ impl GatewayState {
         self
     }
 
+    /// Records the `[gateway]` settings the gateway started with, so that a reload can tell what
+    /// changed.
+    pub(crate) fn with_settings(self, in_force: InForce) -> Self {
+        *self
+            .settings
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(in_force);
+        self
+    }
+
     /// The current registry (cheap: an `Arc` clone).
     pub fn registry(&self) -> Arc<Registry> {
-        self.registry
+        self.registry.get()
+    }
+
+    /// The files the config in force names (keys, certificates, secrets, token files, sandbox
+    /// credential files, CA and TLS files), which the file watcher polls besides the config.
+    pub fn watched_files(&self) -> Vec<PathBuf> {
+        self.files
             .read()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
 
@@ -86,37 +130,74 @@ impl GatewayState {
     }
 
     /// Re-reads the config file. A broken file leaves the current registry serving and returns the
-    /// diagnostics (logged with file:line); a valid one is swapped in, unchanged providers keep their
-    /// cached tokens, and the caches stop refreshing tokens of clients no provider uses any more.
-    pub fn reload(&self) -> Result<(), ReloadError> {
+    /// diagnostics (logged with file:line); a valid one is swapped in. Unchanged providers keep
+    /// their cached tokens; providers whose record changed (a credential renewed in place
+    /// included) have their tokens renewed with the credential in force, served until the new ones
+    /// arrive; tokens nothing in force mints for any more are dropped (see [`Retirement`]).
+    pub fn reload(&self) -> Result<Reloaded, ReloadError> {
+        self.reload_with(Revocation::Renew)
+    }
+
+    /// [`Self::reload`], and with [`Revocation::Revoke`] the changed providers' tokens are dropped
+    /// at once instead of served until their renewal (a leaked credential).
+    pub fn reload_with(&self, revocation: Revocation) -> Result<Reloaded, ReloadError> {
         let Some(path) = &self.config_path else {
-            return Ok(());
+            return Ok(Reloaded::default());
         };
         let result = config::load(path)
             .map_err(ReloadError::from)
             .and_then(|loaded| {
                 let current = self.registry();
-                let next =
-                    Registry::build(&loaded.config, Some(&current), &*self.env, &self.clock)?;
-                Ok((current, next))
+                let next = Registry::build(
+                    &loaded.config,
+                    Some(&current),
+                    &*self.env,
+                    &self.clock,
+                    &self.registry,
+                )?;
+                Ok((loaded, current, next))
             });
         match result {
-            Ok((current, next)) => {
-                let retired = current.retired_clients(&next);
-                if !retired.is_empty() {
-                    self.caches.invalidate_where(|key| {
-                        key_client(key).is_some_and(|c| retired.contains(&c))
-                    });
-                }
+            Ok((loaded, current, next)) => {
+                let gateway = self.apply_settings(&loaded.config.gateway, path);
+                let retirement = Retirement::new(&current, &next, revocation);
+                let files = loaded
+                    .config
+                    .files()
+                    .iter()
+                    .map(|p| p.to_path_buf())
+                    .collect();
+                *self.files.write().unwrap_or_else(PoisonError::into_inner) = files;
                 let providers = next.providers.len();
-                *self.registry.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+                // In force first, so that every renewal started below mints with the new record.
+                self.registry.set(next);
+                let dropped = self
+                    .caches
+                    .invalidate_where(|key| retirement.fate(key) == Fate::Drop);
+                let renewing = self
+                    .caches
+                    .refresh_where(|key| retirement.fate(key) == Fate::Renew);
+                let changes = retirement.changes;
                 info!(
                     path = %path.display(),
                     providers,
-                    retired_clients = retired.len(),
+                    changed = %Names(&changes.changed),
+                    kept_cache = %Names(&changes.kept),
+                    retired = %Names(&changes.retired),
+                    added = %Names(&changes.added),
+                    renewing,
+                    dropped,
+                    revoke = revocation == Revocation::Revoke,
+                    gateway_applied = %settings::keys(&gateway, Effect::Applied),
+                    gateway_needs_restart = %settings::keys(&gateway, Effect::NeedsRestart),
                     "config reloaded"
                 );
-                Ok(())
+                Ok(Reloaded {
+                    providers: changes,
+                    renewing,
+                    dropped,
+                    gateway,
+                })
             }
             Err(err) => {
                 error!(path = %path.display(), "config reload refused; the previous config keeps serving:\n{err}");
@@ -124,15 +205,55 @@ impl GatewayState {
             }
         }
     }
-}
 
-/// The (tenant, client id) a cache key belongs to, if any.
-fn key_client(key: &HopKey) -> Option<(String, String)> {
-    match key {
-        HopKey::Exchange(k) => Some((k.tenant.clone(), k.client_id.clone())),
-        HopKey::AgentExchange(k) => Some((k.tenant.clone(), k.client_id.clone())),
-        HopKey::AgentIdentity(k) | HopKey::App(k) => Some((k.tenant.clone(), k.client_id.clone())),
-        HopKey::User(k) => Some((k.tenant.clone(), k.client_id.clone())),
-        HopKey::ManagedIdentity(_) => None,
+    /// Applies what can be applied of a reloaded `[gateway]` (cache policy, CA file; the authority
+    /// host reaches providers through their records) and warns, with file:line, about what needs a
+    /// restart. Returns every change.
+    fn apply_settings(
+        &self,
+        new: &config::GatewaySettings,
+        file: &std::path::Path,
+    ) -> Vec<SettingChange> {
+        let mut guard = self
+            .settings
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let Some(in_force) = guard.as_mut() else {
+            return Vec::new();
+        };
+        let ca_pem = new.ca_file.as_ref().and_then(|p| std::fs::read(p).ok());
+        let changes = settings::changes(in_force, new, &ca_pem, file);
+        for change in &changes {
+            match (change.effect, change.key) {
+                (Effect::NeedsRestart, key) => warn!(
+                    "{}: `[gateway] {key}` changed: needs a restart to take effect; the gateway keeps the value it started with",
+                    change.at
+                ),
+                (Effect::Applied, "ca_file") => {
+                    match crate::server::entra_client(new, &self.metrics, &in_force.upstream) {
+                        Ok((client, pem)) => {
+                            self.chain.set_client(client);
+                            in_force.ca_pem = pem;
+                        }
+                        Err(err) => error!(
+                            "{}: `[gateway] ca_file` changed but cannot be applied ({err}); the previous CA stays in force",
+                            change.at
+                        ),
+                    }
+                }
+                (Effect::Applied, key) if key.starts_with("cache.") => {
+                    self.caches
+                        .set_policy(crate::server::cache_policy(&new.cache));
+                }
+                (Effect::Applied, _) => {}
+            }
+        }
+        in_force.applied = config::GatewaySettings {
+            listen: in_force.applied.listen,
+            admin_listen: in_force.applied.admin_listen,
+            tls: in_force.applied.tls.clone(),
+            ..new.clone()
+        };
+        changes
     }
 }

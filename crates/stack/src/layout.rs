@@ -45,6 +45,9 @@ pub enum Provider {
     },
     /// The world's app registration (a Teams bot) whose credential is the world's managed identity.
     Bot { name: String },
+    /// The same app registration with its client secret file as the credential (development
+    /// style; the rotation tests renew that file in place).
+    SecretApp { name: String },
 }
 
 impl Provider {
@@ -72,6 +75,9 @@ pub struct Sandbox {
     /// The bearer credential (the config holds its SHA-256 only).
     pub credential: String,
     pub providers: Vec<String>,
+    /// Name the credential by its file (`credential_file`) instead of its hash, so that renewing
+    /// the file renews the credential.
+    pub by_file: bool,
 }
 
 impl Sandbox {
@@ -81,6 +87,7 @@ impl Sandbox {
             name: name.to_owned(),
             credential: random_credential(),
             providers: providers.iter().map(|p| (*p).to_owned()).collect(),
+            by_file: false,
         }
     }
 }
@@ -158,11 +165,19 @@ impl Layout {
             provider_toml(&mut out, world, provider);
         }
         for sandbox in &self.sandboxes {
+            let credential = if sandbox.by_file {
+                let path = world.dir.join(format!("{}.credential", sandbox.name));
+                format!("credential_file = {}", quote(&path.display().to_string()))
+            } else {
+                format!(
+                    "credential_sha256 = \"{}\"",
+                    credential_sha256(&sandbox.credential)
+                )
+            };
             let _ = write!(
                 out,
-                "\n[[sandbox]]\nname = {}\ncredential_sha256 = \"{}\"\nproviders = {}\n",
+                "\n[[sandbox]]\nname = {}\n{credential}\nproviders = {}\n",
                 quote(&sandbox.name),
-                credential_sha256(&sandbox.credential),
                 list(&sandbox.providers),
             );
         }
@@ -240,6 +255,17 @@ fn provider_toml(out: &mut String, world: &World, provider: &Provider) {
                 quote(name),
                 world.app_id,
                 world.mi_client_id,
+            );
+            scopes_toml(out, &graph);
+        }
+        Provider::SecretApp { name } => {
+            let _ = write!(
+                out,
+                "\n[[provider]]\nname = {}\nkind = \"app\"\ntenant = \"{tenant}\"\nclient_id = \"{}\"\n\
+                 [provider.credential]\ntype = \"client_secret\"\nsecret_file = {}\n",
+                quote(name),
+                world.app_id,
+                quote(&world.app_secret_path.display().to_string()),
             );
             scopes_toml(out, &graph);
         }

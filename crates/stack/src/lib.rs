@@ -17,4 +17,4 @@ pub mod stack;
 
 pub use credential::{credential_sha256, random_credential};
 pub use layout::{Blueprint, Deployment, Layout, Provider, Sandbox, SandboxFile, UserBy};
-pub use stack::{ResolverOptions, RunningResolver, Stack, StackError, StackOptions};
+pub use stack::{DirectoryEdit, ResolverOptions, RunningResolver, Stack, StackError, StackOptions};

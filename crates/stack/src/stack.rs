@@ -69,7 +69,13 @@ pub struct StackOptions {
     /// besides the world's own, as an admin consenting to them would.
     pub consented_scopes: Vec<String>,
     pub resolver: Option<ResolverOptions>,
+    /// Changes the emulator's directory before it starts, as an admin would in Entra (register a
+    /// second certificate or secret on an app before rotating to it).
+    pub edit_directory: Option<DirectoryEdit>,
 }
+
+/// A change to the emulator's directory, made before it starts.
+pub type DirectoryEdit = Box<dyn FnOnce(&World, &mut Directory) + Send>;
 
 /// A running sandbox resolver.
 pub struct RunningResolver {
@@ -125,6 +131,9 @@ impl Stack {
         let mut directory =
             Directory::load(&world.directory_path).map_err(at("the emulator directory"))?;
         consent(&mut directory, &options.consented_scopes);
+        if let Some(edit) = options.edit_directory {
+            edit(&world, &mut directory);
+        }
         let emulator = Emulator::new(directory, options.knobs).map_err(at("the emulator"))?;
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();

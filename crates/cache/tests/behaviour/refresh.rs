@@ -210,3 +210,64 @@ async fn retry_after_on_a_failed_mint_refuses_requests_until_it_passes() {
     h.advance(20 * SEC).await;
     assert_eq!(token_of(&h.get(&key, &upstream).await.unwrap()), "token-2");
 }
+
+#[tokio::test]
+async fn a_key_marked_for_renewal_keeps_serving_its_token_until_the_new_one_lands() {
+    let h = Harness::exact();
+    let upstream = Upstream::gated(&h);
+    let key = agent_key(1);
+    upstream.release(1);
+    within(h.get(&key, &upstream)).await.unwrap();
+
+    assert_eq!(h.caches.refresh_where(|k| *k == key), 1);
+    settle().await;
+    assert_eq!(
+        upstream.calls(),
+        2,
+        "the renewal started at once, in the background"
+    );
+    let served = within(h.get(&key, &upstream)).await.unwrap();
+    assert!(served.cache_hit);
+    assert_eq!(
+        token_of(&served),
+        "token-1",
+        "the old token is served meanwhile"
+    );
+
+    upstream.release(1);
+    settle().await;
+    assert_eq!(
+        token_of(&within(h.get(&key, &upstream)).await.unwrap()),
+        "token-2"
+    );
+    assert_eq!(upstream.calls(), 2, "one renewal, then served from cache");
+}
+
+#[tokio::test]
+async fn a_key_marked_while_its_call_is_in_flight_is_renewed_again_once_it_lands() {
+    let h = Harness::exact();
+    let upstream = Upstream::gated(&h);
+    let key = agent_key(1);
+    let first = {
+        let (caches, minter, key) = (h.caches.clone(), upstream.minter(), key.clone());
+        tokio::spawn(
+            async move { agentmint_entra::HopCache::get_or_mint(&*caches, key, minter).await },
+        )
+    };
+    settle().await;
+    assert_eq!(h.caches.refresh_where(|k| *k == key), 1);
+    upstream.release(1);
+    within(first).await.unwrap().unwrap();
+    settle().await;
+    assert_eq!(
+        upstream.calls(),
+        2,
+        "the call that raced the mark is renewed at once"
+    );
+    upstream.release(1);
+    settle().await;
+    assert_eq!(
+        token_of(&within(h.get(&key, &upstream)).await.unwrap()),
+        "token-2"
+    );
+}

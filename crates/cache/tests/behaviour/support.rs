@@ -4,10 +4,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use agentmint_base::Fingerprint;
 use agentmint_cache::{CachePolicy, Clock, HopCaches, ManualClock};
 use agentmint_entra::{
-    EntraError, ErrorClass, ExchangeKey, Hop, HopCache, HopKey, IssuedToken, Minted, Minter,
-    Reason, ResourceKey, ScopeSet, Secret, UserKey, UserSelector,
+    CredentialFingerprint, EntraError, ErrorClass, ExchangeKey, Hop, HopCache, HopKey, IssuedToken,
+    Minted, Minter, Reason, ResourceKey, ScopeSet, Secret, UserKey, UserSelector,
 };
 use tokio::sync::Semaphore;
 
@@ -241,7 +242,7 @@ pub fn exchange_key() -> HopKey {
         authority_host: "https://login.microsoftonline.com".into(),
         tenant: "tenant-1".into(),
         client_id: "blueprint".into(),
-        credential: "thumbprint".into(),
+        credential: CredentialFingerprint::new("certificate", Fingerprint::of(b"thumbprint")),
         fmi_path: "agent-1".into(),
     })
 }

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use agentmint_emulator::directory::Cloud;
 use agentmint_emulator::{Directory, Emulator, Knobs, pki};
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -43,10 +44,22 @@ pub struct Args {
     /// Lifetime of issued tokens, in seconds.
     #[arg(long)]
     pub token_lifetime_secs: Option<u64>,
+    /// Play a sovereign cloud: its token exchange audience (`api://AzureADTokenExchangeUSGov`,
+    /// `api://AzureADTokenExchangeChina`) replaces the public one. Overrides the directory's `cloud`.
+    #[arg(long, value_enum)]
+    pub cloud: Option<CloudArg>,
+}
+
+/// `--cloud`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum CloudArg {
+    Public,
+    UsGovernment,
+    China,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<u8> {
-    let directory = match (&args.directory, &args.generate) {
+    let mut directory = match (&args.directory, &args.generate) {
         (Some(path), _) => {
             Directory::load(path).with_context(|| format!("loading {}", path.display()))?
         }
@@ -57,6 +70,13 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
         }
         (None, None) => anyhow::bail!("give --directory FILE or --generate DIR"),
     };
+    if let Some(cloud) = args.cloud {
+        directory.cloud = match cloud {
+            CloudArg::Public => Cloud::Public,
+            CloudArg::UsGovernment => Cloud::UsGovernment,
+            CloudArg::China => Cloud::China,
+        };
+    }
     let mut knobs = Knobs {
         latency: Duration::from_millis(args.latency_ms),
         throttle_fraction: args.throttle_fraction,

@@ -1,5 +1,10 @@
 //! `agentmint gateway --config FILE`: load and validate the config (refusing to start on any
-//! mistake), serve gRPC and the admin port, reload on SIGHUP or file change, drain on SIGTERM.
+//! mistake), serve gRPC and the admin port, reload on SIGHUP or when the config or any file it names
+//! changes, reload revoking on SIGUSR1, drain on SIGTERM.
+//!
+//! SIGUSR1 is the operator's "this credential leaked" reload: providers whose credential changed
+//! drop their cached tokens at once instead of serving them until new ones arrive. A signal keeps it
+//! local to the host (only the gateway's user or root may send it), like SIGHUP.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,7 +28,9 @@ pub struct Args {
     /// Admin HTTP listen address; overrides `[gateway] admin_listen`.
     #[arg(long)]
     pub admin_listen: Option<SocketAddr>,
-    /// How often to check the config file for changes (seconds; 0 disables polling, SIGHUP still works).
+    /// How often to check the config file, and every file it names (keys, certificates, secrets,
+    /// token files, sandbox credential files, CA files), for changes (seconds; 0 disables polling,
+    /// SIGHUP still works).
     #[arg(long, default_value_t = 2)]
     pub reload_poll_seconds: u64,
 }
@@ -83,6 +90,16 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
         while hup.recv().await.is_some() {
             info!("SIGHUP: reloading the config");
             let _ = reload_state.reload();
+        }
+    });
+    let revoke_state = state.clone();
+    tokio::spawn(async move {
+        let Ok(mut usr1) = signal(SignalKind::user_defined1()) else {
+            return;
+        };
+        while usr1.recv().await.is_some() {
+            info!("SIGUSR1: reloading the config, revoking the tokens of changed providers");
+            let _ = revoke_state.reload_with(agentmint_gateway::Revocation::Revoke);
         }
     });
 

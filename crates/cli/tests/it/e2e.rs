@@ -254,3 +254,30 @@ async fn a_sidecar_writes_an_env_file_an_agent_in_another_container_can_source()
         "{ready}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_reloads_and_sigusr1_reloads_revoking() {
+    let stack = Stack::without_sandbox();
+    stack.gateway.signal("HUP");
+    assert!(
+        stack
+            .gateway
+            .wait_for_output("revoke=false", Duration::from_secs(10)),
+        "{}",
+        stack.gateway.output()
+    );
+    stack.gateway.signal("USR1");
+    assert!(
+        stack
+            .gateway
+            .wait_for_output("revoke=true", Duration::from_secs(10)),
+        "{}",
+        stack.gateway.output()
+    );
+    let log = stack.gateway.output();
+    let line = log.lines().find(|l| l.contains("revoke=true")).unwrap();
+    assert!(
+        line.contains("config reloaded") && line.contains("kept_cache="),
+        "{line}"
+    );
+}

@@ -3,7 +3,7 @@
 
 use super::{Ctx, certificate, endpoints, ids};
 use crate::reader::{At, INLINE_SECRET_KEYS, Table};
-use crate::schema::{CredentialSpec, ManagedIdentityId};
+use crate::schema::{CredentialSpec, Fingerprint, ManagedIdentityId};
 use crate::suggest;
 
 const TYPES: [&str; 4] = [
@@ -178,9 +178,11 @@ fn client_secret(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<CredentialSpec>
         &mut ctx.report,
     )?;
     let path = ctx.path("secret_file", at)?;
+    let mut secret_sha256 = None;
     if ctx.check_files {
         let secret = ctx.read("secret_file", at, &path)?;
-        if secret.trim_ascii().is_empty() {
+        let trimmed = secret.trim_ascii();
+        if trimmed.is_empty() {
             ctx.report
                 .error(
                     at.span(),
@@ -190,6 +192,10 @@ fn client_secret(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<CredentialSpec>
             return None;
         }
         ctx.warn_if_world_readable("secret_file", at, &path);
+        secret_sha256 = Some(Fingerprint::of(trimmed));
     }
-    Some(CredentialSpec::ClientSecret { secret_file: path })
+    Some(CredentialSpec::ClientSecret {
+        secret_file: path,
+        secret_sha256,
+    })
 }

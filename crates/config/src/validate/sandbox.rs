@@ -31,7 +31,9 @@ pub(super) fn read<'a>(t: &Table<'a, '_>, ctx: &mut Ctx<'_>) -> Checked<'a> {
     let credential = credential(t, ctx);
     let (providers, providers_ok) = providers(t, ctx);
     let hash = credential.as_ref().and_then(|(spec, span)| match spec {
-        SandboxCredentialSpec::Sha256(hash) => Some(At::new(*hash, span.clone())),
+        SandboxCredentialSpec::Sha256(hash) | SandboxCredentialSpec::File { sha256: hash, .. } => {
+            Some(At::new(*hash, span.clone()))
+        }
         SandboxCredentialSpec::Unread(_) => None,
     });
     let sandbox = (|| {
@@ -109,8 +111,8 @@ fn credential(
                 return None;
             }
             ctx.warn_if_world_readable("credential_file", at, &path);
-            let hash = Sha256::digest(credential).into();
-            Some((SandboxCredentialSpec::Sha256(hash), at.span()))
+            let sha256 = Sha256::digest(credential).into();
+            Some((SandboxCredentialSpec::File { path, sha256 }, at.span()))
         }
     }
 }

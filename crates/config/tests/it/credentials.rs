@@ -417,3 +417,38 @@ fn a_missing_token_file_is_reported_with_its_path() {
             .contains(&fx.path("tokens/sa").display().to_string())
     );
 }
+
+#[test]
+fn a_client_secret_renewed_in_place_is_a_different_record_and_its_digest_prints_truncated() {
+    let fx = Fixture::new();
+    let src = agent_provider("type = \"client_secret\"\nsecret_file = \"app.secret\"");
+    fx.write("app.secret", "first-secret-value\n");
+    let first = fx.parse(&src).unwrap();
+    fx.write("app.secret", "first-secret-value");
+    let same = fx.parse(&src).unwrap();
+    fx.write("app.secret", "second-secret-value\n");
+    let renewed = fx.parse(&src).unwrap();
+    assert_eq!(
+        first.config.providers, same.config.providers,
+        "the trailing newline is no change"
+    );
+    assert_ne!(first.config.providers, renewed.config.providers);
+    let shown = format!("{:?}", renewed.config);
+    assert!(!shown.contains("second-secret"), "{shown}");
+}
+
+#[test]
+fn the_config_lists_every_file_it_names_once() {
+    let fx = Fixture::new();
+    fx.write("app.secret", "a-secret");
+    fx.write("sbx-2.credential", "a-sandbox-credential");
+    let src = format!(
+        "{}\n[[sandbox]]\nname = \"sbx-2\"\ncredential_file = \"sbx-2.credential\"\nproviders = [\"mail-agent\"]\n",
+        agent_provider("type = \"client_secret\"\nsecret_file = \"app.secret\"")
+    );
+    let loaded = fx.parse(&src).unwrap();
+    assert_eq!(
+        loaded.config.files(),
+        [fx.path("app.secret"), fx.path("sbx-2.credential")]
+    );
+}

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::{
     AppRegistration, Directory, DirectoryError, FederatedCredential, GRAPH_APP_ID,
-    RegisteredCertificate, TOKEN_EXCHANGE_APP_ID, TOKEN_EXCHANGE_URI, validate,
+    RegisteredCertificate, TOKEN_EXCHANGE_APP_ID, validate,
 };
 use crate::secret::Secret;
 
@@ -111,7 +111,7 @@ impl Index {
         let mut problems = validate::problems(directory);
         let mut resources = vec![ResolvedResource {
             app_id: TOKEN_EXCHANGE_APP_ID.to_string(),
-            identifier_uris: vec![TOKEN_EXCHANGE_URI.to_string()],
+            identifier_uris: vec![directory.cloud.exchange_uri().to_string()],
             version: 2,
         }];
         resources.extend(directory.resources.iter().map(|r| ResolvedResource {

@@ -8,6 +8,12 @@
 //! # emulator generates one (see Emulator::identity_header).
 //! identity_header = "a-long-random-string"
 //!
+//! # Optional. The cloud the emulator plays: "public" (default), "us_government" or "china". It
+//! # decides the token exchange app's identifier URI (api://AzureADTokenExchange,
+//! # api://AzureADTokenExchangeUSGov, api://AzureADTokenExchangeChina): T1, T2 and FIC tokens are
+//! # requested for that one, and the other clouds' spellings are unknown resources.
+//! cloud = "public"
+//!
 //! # Resources (APIs) that tokens can be requested for, shared by all tenants. The token exchange
 //! # app (api://AzureADTokenExchange, fb60f99c-7a34-4190-8149-302f77469936) is built in.
 //! [[resource]]
@@ -79,6 +85,35 @@ pub(crate) use index::{
 pub const TOKEN_EXCHANGE_APP_ID: &str = "fb60f99c-7a34-4190-8149-302f77469936";
 /// The identifier URI of the token exchange app.
 pub const TOKEN_EXCHANGE_URI: &str = "api://AzureADTokenExchange";
+/// Which Entra cloud the emulator plays. Each has its own token exchange identifier URI (Microsoft's
+/// workload identity federation docs); the exchange app's id is the same.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cloud {
+    #[default]
+    Public,
+    UsGovernment,
+    China,
+}
+
+impl Cloud {
+    /// Every cloud.
+    pub const ALL: [Cloud; 3] = [Cloud::Public, Cloud::UsGovernment, Cloud::China];
+
+    /// The token exchange app's identifier URI in this cloud.
+    pub fn exchange_uri(self) -> &'static str {
+        match self {
+            Cloud::Public => TOKEN_EXCHANGE_URI,
+            Cloud::UsGovernment => "api://AzureADTokenExchangeUSGov",
+            Cloud::China => "api://AzureADTokenExchangeChina",
+        }
+    }
+
+    fn is_public(&self) -> bool {
+        *self == Cloud::Public
+    }
+}
+
 /// Microsoft Graph's app id, the default resource of bare delegated scopes such as `User.Read`.
 pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 /// Microsoft Graph's identifier URI.
@@ -91,6 +126,9 @@ pub struct Directory {
     /// The value App Service-style managed-identity clients must send as `X-IDENTITY-HEADER`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_header: Option<Secret>,
+    /// The cloud played (its token exchange identifier URI).
+    #[serde(default, skip_serializing_if = "Cloud::is_public")]
+    pub cloud: Cloud,
     /// APIs tokens can be requested for (besides the built-in token exchange app).
     #[serde(default, rename = "resource", skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::{Directory, TOKEN_EXCHANGE_APP_ID, TOKEN_EXCHANGE_URI, Tenant};
+use super::{Directory, TOKEN_EXCHANGE_APP_ID, Tenant};
 
 /// Every structural problem, each a sentence naming the offending entry.
 pub(super) fn problems(directory: &Directory) -> Vec<String> {
@@ -61,7 +61,10 @@ fn check_resources(directory: &Directory, out: &mut Vec<String>) {
         }
         for name in std::iter::once(&resource.app_id).chain(&resource.identifier_uris) {
             let key = name.trim_end_matches('/').to_ascii_lowercase();
-            let builtin = key == TOKEN_EXCHANGE_APP_ID || key == TOKEN_EXCHANGE_URI.to_lowercase();
+            let builtin = key == TOKEN_EXCHANGE_APP_ID
+                || super::Cloud::ALL
+                    .iter()
+                    .any(|c| key == c.exchange_uri().to_lowercase());
             if builtin {
                 out.push(format!(
                     "resource {name}: the token exchange app is built in; remove it"

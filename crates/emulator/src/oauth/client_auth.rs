@@ -37,12 +37,17 @@ pub(crate) fn authenticate<'a>(ctx: &Ctx<'a>) -> Result<Authenticated<'a>, OAuth
         if header.kid.as_deref() == Some(ctx.emulator.signer().kid()) {
             federated::authenticate_client(ctx, client, assertion)?;
         } else {
+            if let Some(label) = certificate_label(&header) {
+                ctx.emulator.record_credential(label);
+            }
             certificate_assertion::verify(ctx, client, assertion, &header)?;
         }
         return Ok(Authenticated { client, acr: "2" });
     }
     if let Some(secret) = params.get("client_secret") {
         let hash = hash_client_secret(secret);
+        ctx.emulator
+            .record_credential(format!("client_secret:sha256:{}", &hash[..12]));
         return if client.secret_hashes.contains(&hash) {
             Ok(Authenticated { client, acr: "1" })
         } else {
@@ -50,4 +55,13 @@ pub(crate) fn authenticate<'a>(ctx: &Ctx<'a>) -> Result<Authenticated<'a>, OAuth
         };
     }
     Err(OAuthError::no_credential())
+}
+
+/// How a certificate assertion is counted in the stats: by the thumbprint header it names.
+fn certificate_label(header: &jsonwebtoken::Header) -> Option<String> {
+    match (&header.x5t_s256, &header.x5t) {
+        (Some(sha256), _) => Some(format!("x5t#S256:{sha256}")),
+        (None, Some(sha1)) => Some(format!("x5t:{sha1}")),
+        (None, None) => None,
+    }
 }

@@ -42,3 +42,36 @@ async fn stats_reset_zeroes_every_count() {
         agentmint_emulator::Stats::default()
     );
 }
+
+#[tokio::test]
+async fn stats_count_the_credentials_presented_by_thumbprint_or_secret_digest_whatever_the_outcome()
+{
+    use agentmint_emulator::directory::hash_client_secret;
+    use base64::Engine;
+    use sha2::Digest;
+    let server = Server::start().await;
+    let chain = server.chain();
+    server.t1(&chain).await;
+    server.t1(&chain).await;
+    let secret = std::fs::read_to_string(&server.world.app_secret_path).unwrap();
+    let app = |s: &str| {
+        Form::client_credentials(&server.world.app_id, GRAPH_DEFAULT).set("client_secret", s)
+    };
+    server.post_token(&app(&secret)).await.assert_ok();
+    server.post_token(&app("not-the-secret")).await;
+
+    let cert = std::fs::read_to_string(&server.world.blueprint_cert_path).unwrap();
+    let der = pem::parse(&cert).unwrap().into_contents();
+    let x5t = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(&der));
+    let stats = server.stats_json().await;
+    let seen = &stats["credentials"];
+    assert_eq!(seen[format!("x5t#S256:{x5t}")], 2, "{stats}");
+    let label = |s: &str| format!("client_secret:sha256:{}", &hash_client_secret(s)[..12]);
+    assert_eq!(seen[label(&secret)], 1, "{stats}");
+    assert_eq!(seen[label("not-the-secret")], 1, "{stats}");
+    assert!(
+        !stats.to_string().contains(&secret),
+        "never the secret itself"
+    );
+    assert_eq!(server.emulator.stats().assertions_by(&x5t), 2);
+}

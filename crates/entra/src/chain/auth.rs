@@ -62,7 +62,7 @@ impl Chain {
         resource: &str,
     ) -> BoxFuture<'static, Result<Minted, EntraError>> {
         let key = HopKey::ManagedIdentity(credential.key(resource));
-        let client = self.client.clone();
+        let client = self.client();
         let credential = credential.clone();
         let resource: Arc<str> = resource.into();
         let minter: Minter = Arc::new(move || {

@@ -1,6 +1,9 @@
 //! Each hop as a cache lookup with a repeatable minter behind it: hop 1 (T1) and T2 here, privately,
 //! and the three public operations, each the last hop of its chain.
 //!
+//! Minters hold a [`Live`] target, never a fixed record: each run (a background refresh included)
+//! looks the provider up again, so after a reload it signs with the credential in force.
+//!
 //! No public operation hands out an exchange token: a request for any cloud's exchange scope is
 //! refused before any upstream call, and T2 lives under a key type of its own
 //! ([`HopKey::AgentExchange`]) that no resource request can reach.
@@ -17,6 +20,7 @@ use crate::error::{EntraError, ErrorClass, Reason};
 use crate::grant;
 use crate::hop::Hop;
 use crate::keys::{AgentExchangeKey, ExchangeKey, HopKey, ResourceKey, UserKey};
+use crate::live::{IntoLive, Live};
 use crate::scope::ScopeSet;
 use crate::token::{IssuedToken, Minted};
 use crate::user::UserSelector;
@@ -83,7 +87,7 @@ impl Chain {
         form: &grant::Form,
         expected: &Expected,
     ) -> Result<IssuedToken, EntraError> {
-        let token = self.client.request_token(hop, endpoint, form).await?;
+        let token = self.client().request_token(hop, endpoint, form).await?;
         if let Err(err) = claims::check(token.access_token.expose(), expected, &self.pins, hop) {
             tracing::warn!(hop = %hop, reason = %err.reason, message = %err.message, "minted token refused");
             return Err(err);
@@ -91,8 +95,14 @@ impl Chain {
         Ok(token)
     }
 
-    /// Hop 1: T1 for `agent`, for its cloud's exchange scope.
-    fn exchange(&self, agent: &Arc<AgentRef>) -> BoxFuture<'static, Result<Minted, EntraError>> {
+    /// Hop 1: T1 for the agent `live` names now, for its cloud's exchange scope. The key carries
+    /// the credential's fingerprint, so a rotated credential gets a T1 of its own; the minter looks
+    /// the agent up again each time it runs and signs with the credential in force then.
+    fn exchange(&self, live: &Live<AgentRef>) -> BoxFuture<'static, Result<Minted, EntraError>> {
+        let agent = match live.resolve(Hop::Blueprint) {
+            Ok(agent) => agent,
+            Err(err) => return Box::pin(async move { Err(err) }),
+        };
         let key = HopKey::Exchange(ExchangeKey {
             authority_host: agent.authority.host_trimmed().to_owned(),
             tenant: agent.authority.tenant.clone(),
@@ -100,7 +110,8 @@ impl Chain {
             credential: agent.credential.fingerprint(),
             fmi_path: agent.agent_identity_client_id.clone(),
         });
-        let mint = minter(self, agent.clone(), |chain, agent| async move {
+        let mint = minter(self, live.clone(), |chain, live| async move {
+            let agent = live.resolve(Hop::Blueprint)?;
             let auth = chain
                 .client_auth(
                     &agent.credential,
@@ -132,30 +143,37 @@ impl Chain {
     /// Hop 2 with the exchange scope: T2, which only ever feeds hop 3.
     fn agent_exchange(
         &self,
-        agent: &Arc<AgentRef>,
+        live: &Live<AgentRef>,
     ) -> BoxFuture<'static, Result<Minted, EntraError>> {
+        let agent = match live.resolve(Hop::AgentIdentity) {
+            Ok(agent) => agent,
+            Err(err) => return Box::pin(async move { Err(err) }),
+        };
         let key = HopKey::AgentExchange(AgentExchangeKey {
             authority_host: agent.authority.host_trimmed().to_owned(),
             tenant: agent.authority.tenant.clone(),
             client_id: agent.agent_identity_client_id.clone(),
         });
-        let mint = minter(self, agent.clone(), |chain, agent| async move {
+        let mint = minter(self, live.clone(), |chain, live| async move {
+            let agent = live.resolve(Hop::AgentIdentity)?;
             let scopes = ScopeSet::exchange(agent.authority.exchange_resource());
             chain
-                .agent_identity_grant(&agent, &scopes, Audience::Exchange)
+                .agent_identity_grant(&live, &agent, &scopes, Audience::Exchange)
                 .await
         });
         self.cache.get_or_mint(key, mint)
     }
 
-    /// The hop-2 grant itself: T1 (through the cache) as the Agent Identity's client assertion.
+    /// The hop-2 grant itself for `agent` (the current record of `live`): T1 (through the cache)
+    /// as the Agent Identity's client assertion.
     async fn agent_identity_grant(
         &self,
-        agent: &Arc<AgentRef>,
+        live: &Live<AgentRef>,
+        agent: &AgentRef,
         scopes: &ScopeSet,
         audience: Audience,
     ) -> Result<IssuedToken, EntraError> {
-        let t1 = self.exchange(agent).await?;
+        let t1 = self.exchange(live).await?;
         let form = grant::agent_identity(
             &agent.agent_identity_client_id,
             &t1.token.access_token,
@@ -174,22 +192,30 @@ impl Chain {
     /// exchange token.
     pub fn app_only_token(
         &self,
-        agent: &Arc<AgentRef>,
+        agent: &impl IntoLive<AgentRef>,
         scopes: &ScopeSet,
     ) -> BoxFuture<'static, Result<Minted, EntraError>> {
         if let Some(refused) = refuse_exchange(scopes, Hop::AgentIdentity) {
             return refused;
         }
+        let live = agent.live();
+        let agent = match live.resolve(Hop::AgentIdentity) {
+            Ok(agent) => agent,
+            Err(err) => return Box::pin(async move { Err(err) }),
+        };
         let key = HopKey::AgentIdentity(ResourceKey {
             authority_host: agent.authority.host_trimmed().to_owned(),
             tenant: agent.authority.tenant.clone(),
             client_id: agent.agent_identity_client_id.clone(),
             scopes: scopes.clone(),
         });
-        let target = (agent.clone(), scopes.clone());
-        let mint = minter(self, target, |chain, (agent, scopes)| async move {
+        let target = (live, scopes.clone());
+        let mint = minter(self, target, |chain, (live, scopes)| async move {
+            let agent = live.resolve(Hop::AgentIdentity)?;
             let audience = Audience::Resource(claims::resource_of(&scopes));
-            chain.agent_identity_grant(&agent, &scopes, audience).await
+            chain
+                .agent_identity_grant(&live, &agent, &scopes, audience)
+                .await
         });
         self.cache.get_or_mint(key, mint)
     }
@@ -197,13 +223,18 @@ impl Chain {
     /// Hop 3, the Agent User's delegated token for `scopes` (hop 1 → hop 2 exchange → hop 3).
     pub fn agent_user_token(
         &self,
-        agent: &Arc<AgentRef>,
+        agent: &impl IntoLive<AgentRef>,
         user: &UserSelector,
         scopes: &ScopeSet,
     ) -> BoxFuture<'static, Result<Minted, EntraError>> {
         if let Some(refused) = refuse_exchange(scopes, Hop::AgentUser) {
             return refused;
         }
+        let live = agent.live();
+        let agent = match live.resolve(Hop::AgentUser) {
+            Ok(agent) => agent,
+            Err(err) => return Box::pin(async move { Err(err) }),
+        };
         let key = HopKey::User(UserKey {
             authority_host: agent.authority.host_trimmed().to_owned(),
             tenant: agent.authority.tenant.clone(),
@@ -211,11 +242,12 @@ impl Chain {
             user: user.clone(),
             scopes: scopes.clone(),
         });
-        let target = (agent.clone(), user.clone(), scopes.clone());
-        let mint = minter(self, target, |chain, (agent, user, scopes)| async move {
+        let target = (live, user.clone(), scopes.clone());
+        let mint = minter(self, target, |chain, (live, user, scopes)| async move {
+            let agent = live.resolve(Hop::AgentUser)?;
             // T2 first: its minter obtains T1 through the cache, so the T1 asked for next is a hit.
-            let t2 = chain.agent_exchange(&agent).await?;
-            let t1 = chain.exchange(&agent).await?;
+            let t2 = chain.agent_exchange(&live).await?;
+            let t1 = chain.exchange(&live).await?;
             let form = grant::agent_user(
                 &agent.agent_identity_client_id,
                 &t1.token.access_token,
@@ -241,23 +273,30 @@ impl Chain {
         self.cache.get_or_mint(key, mint)
     }
 
-    /// A plain app registration's token for `scopes` (`client_credentials` with its credential).
+    /// A plain app registration's token for `scopes` (`client_credentials` with its credential,
+    /// the one in force each time the minter runs).
     pub fn app_registration_token(
         &self,
-        app: &Arc<AppRef>,
+        app: &impl IntoLive<AppRef>,
         scopes: &ScopeSet,
     ) -> BoxFuture<'static, Result<Minted, EntraError>> {
         if let Some(refused) = refuse_exchange(scopes, Hop::App) {
             return refused;
         }
+        let live = app.live();
+        let app = match live.resolve(Hop::App) {
+            Ok(app) => app,
+            Err(err) => return Box::pin(async move { Err(err) }),
+        };
         let key = HopKey::App(ResourceKey {
             authority_host: app.authority.host_trimmed().to_owned(),
             tenant: app.authority.tenant.clone(),
             client_id: app.client_id.clone(),
             scopes: scopes.clone(),
         });
-        let target = (app.clone(), scopes.clone());
-        let mint = minter(self, target, |chain, (app, scopes)| async move {
+        let target = (live, scopes.clone());
+        let mint = minter(self, target, |chain, (live, scopes)| async move {
+            let app = live.resolve(Hop::App)?;
             let auth = chain
                 .client_auth(&app.credential, &app.authority, &app.client_id, Hop::App)
                 .await?;

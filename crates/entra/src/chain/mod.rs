@@ -18,7 +18,7 @@ mod auth;
 mod hops;
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::cache::HopCache;
 use crate::client::EntraClient;
@@ -27,7 +27,9 @@ use crate::tenant::TenantPins;
 /// The Entra chains over one client and one cache. Cheap to clone.
 #[derive(Clone)]
 pub struct Chain {
-    client: EntraClient,
+    /// Shared by every clone (every minter holds one), so that a client rebuilt on reload (a new
+    /// `ca_file`) serves every later upstream call, background refreshes included.
+    client: Arc<RwLock<EntraClient>>,
     cache: Arc<dyn HopCache>,
     /// Domain-name tenants pinned to the GUID of their first token (shared by every clone).
     pins: TenantPins,
@@ -36,17 +38,33 @@ pub struct Chain {
 impl Chain {
     pub fn new(client: EntraClient, cache: Arc<dyn HopCache>) -> Self {
         Self {
-            client,
+            client: Arc::new(RwLock::new(client)),
             cache,
             pins: TenantPins::default(),
         }
     }
 }
 
+impl Chain {
+    /// The HTTP client in force.
+    pub(crate) fn client(&self) -> EntraClient {
+        self.client
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the HTTP client of this chain and every clone of it: calls started from now on use
+    /// `client` (calls in flight finish with the old one).
+    pub fn set_client(&self, client: EntraClient) {
+        *self.client.write().unwrap_or_else(PoisonError::into_inner) = client;
+    }
+}
+
 impl fmt::Debug for Chain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Chain")
-            .field("client", &self.client)
+            .field("client", &self.client())
             .finish_non_exhaustive()
     }
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
+use agentmint_base::Fingerprint;
 use agentmint_base::clock::{self, SharedClock};
 use agentmint_base::pem::{CertificateError, KeyError, KeyKind, PemFile};
 use base64::Engine;
@@ -70,6 +71,8 @@ pub struct CertificateCredential {
     pub(crate) algorithm: SigningAlgorithm,
     pub(crate) thumbprint_sha256: String,
     pub(crate) thumbprint_sha1: String,
+    /// The certificate's SHA-256 (its `x5t#S256`) as a typed digest, for cache keys.
+    fingerprint: Fingerprint,
     not_after: SystemTime,
     pub(crate) clock: SharedClock,
     pub(crate) memo: Mutex<AssertionMemo>,
@@ -153,6 +156,7 @@ impl CertificateCredential {
             algorithm,
             thumbprint_sha256: URL_SAFE_NO_PAD.encode(cert.sha256),
             thumbprint_sha1: URL_SAFE_NO_PAD.encode(Sha1::digest(&cert.der)),
+            fingerprint: Fingerprint::from_digest(cert.sha256),
             not_after: cert.not_after.to_system_time(),
             clock: clock::system(),
             memo: Mutex::new(AssertionMemo::default()),
@@ -174,6 +178,11 @@ impl CertificateCredential {
     /// and the non-secret fingerprint that tells credentials apart in cache keys.
     pub fn thumbprint_sha256(&self) -> String {
         self.thumbprint_sha256.clone()
+    }
+
+    /// The certificate's SHA-256 thumbprint as a digest that prints truncated.
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.fingerprint
     }
 
     /// The signing algorithm.

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use agentmint_base::Fingerprint;
+
 use super::CredentialError;
 use crate::secret::Secret;
 
@@ -13,6 +15,8 @@ const MAX_FILE_BYTES: usize = 4 * 1024;
 pub struct ClientSecretCredential {
     path: PathBuf,
     secret: Secret,
+    /// The secret's SHA-256, so that a secret renewed in place is told from the old one.
+    digest: Fingerprint,
 }
 
 impl ClientSecretCredential {
@@ -39,6 +43,7 @@ impl ClientSecretCredential {
         }
         Ok(Self {
             path: path.to_owned(),
+            digest: Fingerprint::of(secret.as_bytes()),
             secret: Secret::new(secret),
         })
     }
@@ -46,6 +51,11 @@ impl ClientSecretCredential {
     /// The file the secret came from (its non-secret fingerprint).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The secret's SHA-256 (prints truncated): what tells a renewed secret from the old one.
+    pub fn digest(&self) -> Fingerprint {
+        self.digest
     }
 
     /// The secret, for the `client_secret` form field.
@@ -58,6 +68,7 @@ impl fmt::Debug for ClientSecretCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientSecretCredential")
             .field("path", &self.path)
+            .field("digest", &self.digest)
             .finish_non_exhaustive()
     }
 }

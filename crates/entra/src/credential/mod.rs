@@ -16,6 +16,8 @@ use std::io::ErrorKind;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use agentmint_base::Fingerprint;
+
 pub use assertion::{ASSERTION_LIFETIME, ASSERTION_REUSE_MARGIN};
 pub use certificate::{
     CertificateCredential, EXPIRY_WARNING, ExpiryStatus, SigningAlgorithm, expiry_status,
@@ -37,18 +39,60 @@ pub enum Credential {
     ClientSecret(Arc<ClientSecretCredential>),
 }
 
+/// What tells one credential from another in hop-1 cache keys and on reload: its kind and a
+/// SHA-256 digest of its content (the certificate's `x5t#S256`, the secret, the managed identity's
+/// endpoint and id, the token file's path). Prints the kind and a truncated digest only.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CredentialFingerprint {
+    kind: &'static str,
+    digest: Fingerprint,
+}
+
+impl CredentialFingerprint {
+    /// A fingerprint of a credential of `kind` whose content digests to `digest`.
+    pub fn new(kind: &'static str, digest: Fingerprint) -> Self {
+        Self { kind, digest }
+    }
+
+    /// The credential kind (`certificate`, `client_secret`, ...).
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    /// The digest.
+    pub fn digest(&self) -> Fingerprint {
+        self.digest
+    }
+}
+
+impl fmt::Debug for CredentialFingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.kind, self.digest)
+    }
+}
+
+impl fmt::Display for CredentialFingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
 impl Credential {
-    /// A non-secret string that tells credentials apart in hop-1 cache keys: the certificate's
-    /// SHA-256 thumbprint, the managed identity's endpoint and id, or the file path.
-    pub fn fingerprint(&self) -> String {
-        match self {
-            Credential::Certificate(c) => format!("certificate:{}", c.thumbprint_sha256()),
-            Credential::ManagedIdentity(m) => format!("managed_identity:{}", m.describe()),
+    /// What tells this credential apart in hop-1 cache keys: a certificate by its thumbprint, a
+    /// client secret by its content (so a secret renewed in place is a different credential), a
+    /// managed identity by its endpoint and id, a workload-identity token file by its path (the
+    /// kubelet renews its content all the time; the identity behind it stays the same).
+    pub fn fingerprint(&self) -> CredentialFingerprint {
+        let kind = self.kind();
+        let digest = match self {
+            Credential::Certificate(c) => c.fingerprint(),
+            Credential::ManagedIdentity(m) => Fingerprint::of(m.describe().as_bytes()),
             Credential::WorkloadIdentity(w) => {
-                format!("workload_identity:{}", w.path().display())
+                Fingerprint::of(w.path().as_os_str().as_encoded_bytes())
             }
-            Credential::ClientSecret(s) => format!("client_secret:{}", s.path().display()),
-        }
+            Credential::ClientSecret(s) => s.digest(),
+        };
+        CredentialFingerprint { kind, digest }
     }
 
     /// The kind's name, for logs.

@@ -123,7 +123,7 @@ async fn every_secret_holding_type_prints_redacted() {
     ];
     for credential in &credentials {
         debug("Credential", credential);
-        assert_clean("fingerprint", &credential.fingerprint());
+        assert_clean("fingerprint", &format!("{:?}", credential.fingerprint()));
     }
 
     let server = wiremock::MockServer::start().await;

@@ -3,10 +3,12 @@
 //! One module per behaviour.
 
 mod claims_mismatch;
+mod clouds;
 mod concurrency;
 mod deadline;
 mod drain;
 mod policy;
 mod reload;
+mod rotation;
 mod support;
 mod task_leaks;

@@ -75,6 +75,15 @@ impl Proc {
         }
     }
 
+    /// Sends the signal named `name` (`HUP`, `USR1`, ...) to the process.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args(["-s", name, &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -s {name}");
+    }
+
     /// Everything the process wrote so far (stdout and stderr).
     pub fn output(&self) -> String {
         self.output.lock().unwrap().clone()
