@@ -4,6 +4,8 @@
 //! - [`pem`]: the one reader of key and certificate files. `config check` and the gateway's
 //!   credential loader both use it, so they accept and refuse the same files for the same reasons.
 //! - [`exchange`]: the token-exchange scope in every cloud's spelling, which nothing ever serves.
+//! - [`reason`]: the machine-readable reasons of a refused or failed mint, spelled once for the
+//!   wire (the proto crate re-exports them) and for the entra crate's upstream causes.
 //! - [`clock`]: the one injected clock (monotonic time for cache expiry, wall time for assertions
 //!   and certificate validity, timers that follow it) and [`ManualClock`] for tests.
 //!
@@ -16,6 +18,8 @@ pub mod clock;
 pub mod exchange;
 mod manual_clock;
 pub mod pem;
+pub mod reason;
 
 pub use clock::{Clock, SharedClock, Sleep, SystemClock};
 pub use manual_clock::ManualClock;
+pub use reason::Reason;

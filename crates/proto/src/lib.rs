@@ -9,10 +9,11 @@ pub mod v1 {
 }
 
 mod kind;
-pub mod reason;
 mod redact;
 
-pub use reason::Reason;
+/// The reasons are spelled in `agentmint-base`, where the entra crate shares them without
+/// depending on tonic.
+pub use agentmint_base::{Reason, reason};
 pub use v1::{
     ErrorDetail, MintTokenRequest, MintTokenResponse, TokenKind,
     token_broker_client::TokenBrokerClient,
