@@ -20,14 +20,9 @@ pub const CRED_B: &str = "sandbox-b-credential-fedcba9876543210";
 fn layout() -> Layout {
     Layout {
         providers: vec![
-            Provider::agent(
-                "agent",
-                Blueprint::First,
-                Some(UserBy::ObjectId),
-                &[USER_READ, MAIL_READ],
-            ),
+            Provider::first_agent("agent", &[USER_READ, MAIL_READ]),
             Provider::agent("second", Blueprint::Second, Some(UserBy::Upn), &[USER_READ]),
-            Provider::Bot { name: "bot".into() },
+            Provider::bot("bot"),
         ],
         sandboxes: vec![
             Sandbox {

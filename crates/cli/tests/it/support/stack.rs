@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use agentmint_emulator::world::World;
 use agentmint_stack::layout::MAIL_READ;
-use agentmint_stack::{Blueprint, Layout, Provider, Sandbox, UserBy};
+use agentmint_stack::{Blueprint, Layout, Provider, Sandbox};
 use serde_json::Value;
 
 use super::{Proc, path_str};
@@ -59,14 +59,9 @@ const PROVIDERS: [&str; 3] = ["agent", "bot", "agent-nouser"];
 fn layout(extra_config: String) -> Layout {
     Layout {
         providers: vec![
-            Provider::agent(
-                "agent",
-                Blueprint::First,
-                Some(UserBy::ObjectId),
-                &[USER_SCOPE, MAIL_READ, GRAPH_DEFAULT],
-            ),
+            Provider::first_agent("agent", &[USER_SCOPE, MAIL_READ, GRAPH_DEFAULT]),
             Provider::agent("agent-nouser", Blueprint::Second, None, &[]),
-            Provider::Bot { name: "bot".into() },
+            Provider::bot("bot"),
         ],
         sandboxes: vec![Sandbox::new(SANDBOX, &PROVIDERS)],
         extra_config,
