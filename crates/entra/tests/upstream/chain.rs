@@ -44,6 +44,13 @@ impl Tokens {
             user: user_token("user"),
         }
     }
+
+    /// The good tokens with one changed by `edit`.
+    fn good_but(edit: impl FnOnce(&mut Tokens)) -> Self {
+        let mut tokens = Self::good();
+        edit(&mut tokens);
+        tokens
+    }
 }
 
 /// Mounts the three hops, each answering only its exact form.
@@ -62,17 +69,19 @@ async fn mount_agent_hops(server: &MockServer, t: &Tokens) {
         ),
     ];
     for (form, token) in routes {
-        Mock::given(method("POST"))
-            .and(path(token_path()))
-            .and(form)
-            .respond_with(ResponseTemplate::new(200).set_body_json(token_body(&token)))
-            .mount(server)
-            .await;
+        token_answer(form, &token).mount(server).await;
     }
 }
 
 async fn requests(server: &MockServer) -> usize {
     server.received_requests().await.unwrap().len()
+}
+
+/// Mounts hop 3 for the Agent User named by UPN (`mount_agent_hops` names it by object id).
+async fn mount_upn_hop3(server: &MockServer, t: &Tokens) {
+    let hop3_scope = format!("{USER_READ} openid profile offline_access");
+    let form = hop3_form(&t.t1, &t.t2, "username", USER_UPN, &hop3_scope);
+    token_answer(form, &t.user).mount(server).await;
 }
 
 #[tokio::test]
@@ -228,66 +237,46 @@ async fn a_token_with_the_wrong_claims_is_refused_at_its_hop() {
     let graph_t1 = jwt::unsigned(
         &json!({"tid": TENANT, "aud": GRAPH_RESOURCE, "appid": BLUEPRINT, "idtyp": "app"}),
     );
+    // The good tokens but one, whether the user chain runs, the hop that refuses, the needles.
     let cases: [(Tokens, bool, Hop, &[&str]); 7] = [
         (
-            Tokens {
-                t1: app_token(APP_ID, "t1"),
-                ..Tokens::good()
-            },
+            Tokens::good_but(|t| t.t1 = app_token(APP_ID, "t1")),
             false,
             Hop::Blueprint,
             &["appid", APP_ID, BLUEPRINT],
         ),
         (
-            Tokens {
-                app: other_tenant,
-                ..Tokens::good()
-            },
+            Tokens::good_but(|t| t.app = other_tenant),
             false,
             Hop::AgentIdentity,
             &["tid"],
         ),
         (
-            Tokens {
-                t2: app_token(BLUEPRINT, "t2"),
-                ..Tokens::good()
-            },
+            Tokens::good_but(|t| t.t2 = app_token(BLUEPRINT, "t2")),
             true,
             Hop::AgentIdentity,
             &["appid"],
         ),
         (
-            Tokens {
-                user: app_token(AGENT_ID, "user"),
-                ..Tokens::good()
-            },
+            Tokens::good_but(|t| t.user = app_token(AGENT_ID, "user")),
             true,
             Hop::AgentUser,
             &["idtyp"],
         ),
         (
-            Tokens {
-                user: other_user,
-                ..Tokens::good()
-            },
+            Tokens::good_but(|t| t.user = other_user),
             true,
             Hop::AgentUser,
             &["oid", MI_ID, USER_OID],
         ),
         (
-            Tokens {
-                app: other_resource,
-                ..Tokens::good()
-            },
+            Tokens::good_but(|t| t.app = other_resource),
             false,
             Hop::AgentIdentity,
             &["aud", "https://management.azure.com", GRAPH_RESOURCE],
         ),
         (
-            Tokens {
-                t1: graph_t1,
-                ..Tokens::good()
-            },
+            Tokens::good_but(|t| t.t1 = graph_t1),
             false,
             Hop::Blueprint,
             &["aud", EXCHANGE_APP_ID],
@@ -417,13 +406,7 @@ async fn an_upn_selects_the_user_with_username() {
     let server = MockServer::start().await;
     let t = Tokens::good();
     mount_agent_hops(&server, &t).await;
-    let hop3_scope = format!("{USER_READ} openid profile offline_access");
-    Mock::given(method("POST"))
-        .and(path(token_path()))
-        .and(hop3_form(&t.t1, &t.t2, "username", USER_UPN, &hop3_scope))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_body(&t.user)))
-        .mount(&server)
-        .await;
+    mount_upn_hop3(&server, &t).await;
     let chain = Chain::new(fast_client(), MapCache::new());
     let user = UserSelector::Upn(USER_UPN.into());
     let minted = chain
@@ -443,13 +426,7 @@ async fn a_user_token_for_another_upn_is_refused_at_hop3() {
         ..Tokens::good()
     };
     mount_agent_hops(&server, &t).await;
-    let hop3_scope = format!("{USER_READ} openid profile offline_access");
-    Mock::given(method("POST"))
-        .and(path(token_path()))
-        .and(hop3_form(&t.t1, &t.t2, "username", USER_UPN, &hop3_scope))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_body(&t.user)))
-        .mount(&server)
-        .await;
+    mount_upn_hop3(&server, &t).await;
     let chain = Chain::new(fast_client(), Arc::new(NoCache));
     let err = chain
         .agent_user_token(
@@ -537,13 +514,7 @@ async fn a_sovereign_cloud_uses_its_own_exchange_audience_on_every_hop_and_for_t
         ),
     ];
     for (form, token) in routes {
-        Mock::given(method("POST"))
-            .and(path(token_path()))
-            .and(form)
-            .respond_with(ResponseTemplate::new(200).set_body_json(token_body(&token)))
-            .expect(1)
-            .mount(&server)
-            .await;
+        token_answer(form, &token).expect(1).mount(&server).await;
     }
     let source = ManagedIdentitySource::AppService {
         endpoint: format!("{}/msi/token", server.uri()),
