@@ -16,9 +16,7 @@ fn bounded(max_entries: usize) -> Harness {
 async fn beyond_the_bound_the_least_recently_used_key_is_evicted() {
     let h = bounded(3);
     let upstream = Upstream::new(&h);
-    for n in 0..3 {
-        h.get(&agent_key(n), &upstream).await.unwrap();
-    }
+    h.fill(&upstream, 3).await;
     // Key 0 is used again, so key 1 is now the least recently used.
     assert!(h.get(&agent_key(0), &upstream).await.unwrap().cache_hit);
     h.get(&agent_key(3), &upstream).await.unwrap();

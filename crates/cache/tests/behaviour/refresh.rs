@@ -56,9 +56,7 @@ async fn refresh_in_sets_the_refresh_time() {
 async fn tokens_issued_together_refresh_spread_out() {
     let h = Harness::new(CachePolicy::default());
     let upstream = Upstream::new(&h);
-    for n in 0..100 {
-        h.get(&agent_key(n), &upstream).await.unwrap();
-    }
+    h.fill(&upstream, 100).await;
 
     h.advance_to(40 * MIN).await;
     assert_eq!(upstream.calls(), 100);
@@ -152,11 +150,7 @@ async fn a_permanent_refresh_failure_evicts_the_key_and_stops_refreshing() {
 
 #[tokio::test]
 async fn a_transient_failure_lasting_into_the_margin_makes_callers_wait_for_a_fresh_token() {
-    let h = Harness::exact();
-    let upstream = Upstream::gated(&h);
-    let key = agent_key(1);
-    upstream.release(1);
-    h.get(&key, &upstream).await.unwrap();
+    let (h, upstream, key) = one_token_behind_a_gate().await;
     upstream.fail_with(Some(transient()));
     upstream.release(1000);
 

@@ -68,11 +68,7 @@ async fn a_short_lifetime_gets_a_proportionally_short_margin() {
 
 #[tokio::test]
 async fn a_wall_clock_jump_changes_nothing() {
-    let h = Harness::exact();
-    let upstream = Upstream::gated(&h);
-    let key = agent_key(1);
-    upstream.release(1);
-    h.get(&key, &upstream).await.unwrap();
+    let (h, upstream, key) = one_token_behind_a_gate().await;
 
     h.clock
         .set_wall(unix(ManualClock::START_UNIX + 30 * 86_400));
