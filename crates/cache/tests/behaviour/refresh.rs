@@ -82,10 +82,7 @@ async fn tokens_issued_together_refresh_spread_out() {
 
 #[tokio::test]
 async fn a_transient_refresh_failure_keeps_serving_the_valid_token_and_backs_off() {
-    let h = Harness::exact();
-    let upstream = Upstream::new(&h);
-    let key = agent_key(1);
-    h.get(&key, &upstream).await.unwrap();
+    let (h, upstream, key) = one_token_cached().await;
     upstream.fail_with(Some(transient()));
 
     h.advance_to(45 * MIN).await;
@@ -124,10 +121,7 @@ async fn a_transient_refresh_failure_keeps_serving_the_valid_token_and_backs_off
 
 #[tokio::test]
 async fn a_permanent_refresh_failure_evicts_the_key_and_stops_refreshing() {
-    let h = Harness::exact();
-    let upstream = Upstream::new(&h);
-    let key = agent_key(1);
-    h.get(&key, &upstream).await.unwrap();
+    let (h, upstream, key) = one_token_cached().await;
     upstream.fail_with(Some(permanent()));
 
     h.advance_to(45 * MIN).await;
@@ -169,10 +163,7 @@ async fn a_transient_failure_lasting_into_the_margin_makes_callers_wait_for_a_fr
 
 #[tokio::test]
 async fn retry_after_on_a_failed_refresh_delays_the_next_attempt() {
-    let h = Harness::exact();
-    let upstream = Upstream::new(&h);
-    let key = agent_key(1);
-    h.get(&key, &upstream).await.unwrap();
+    let (h, upstream, key) = one_token_cached().await;
     upstream.fail_with(Some(throttled(2 * MIN)));
 
     h.advance_to(45 * MIN).await;

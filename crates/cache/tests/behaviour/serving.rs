@@ -27,10 +27,7 @@ async fn a_warm_key_is_served_without_waiting_with_the_expiry_from_receipt() {
 
 #[tokio::test]
 async fn a_token_inside_the_safety_margin_is_never_served() {
-    let h = Harness::exact();
-    let upstream = Upstream::new(&h);
-    let key = agent_key(1);
-    h.get(&key, &upstream).await.unwrap();
+    let (h, upstream, key) = one_token_cached().await;
     // Refreshes fail from here on, so token-1 is the only token there is.
     upstream.fail_with(Some(transient()));
 

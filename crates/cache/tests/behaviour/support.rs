@@ -225,6 +225,15 @@ pub fn resource(client: &str, scopes: &[&str]) -> ResourceKey {
     }
 }
 
+/// An exact harness and an upstream that has minted one token, cached for the key.
+pub async fn one_token_cached() -> (Harness, Arc<Upstream>, HopKey) {
+    let h = Harness::exact();
+    let upstream = Upstream::new(&h);
+    let key = agent_key(1);
+    h.get(&key, &upstream).await.unwrap();
+    (h, upstream, key)
+}
+
 /// An exact harness and a gated upstream that has let one token through, cached for the key.
 pub async fn one_token_behind_a_gate() -> (Harness, Arc<Upstream>, HopKey) {
     let h = Harness::exact();
