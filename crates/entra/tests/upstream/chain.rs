@@ -314,11 +314,8 @@ async fn a_managed_identity_token_returned_as_the_apps_token_is_refused_naming_a
     let server = MockServer::start().await;
     let credential = mount_app_service_mi(&server).await;
     // A broken upstream (or the openclaw bug's shape): the "app token" carries the MI's appid.
-    Mock::given(method("POST"))
-        .and(path(token_path()))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(token_body(&app_token(MI_ID, "wrong"))),
-        )
+    token_post()
+        .respond_with(token_reply(&app_token(MI_ID, "wrong")))
         .mount(&server)
         .await;
     let chain = Chain::new(fast_client(), Arc::new(NoCache));
@@ -343,18 +340,14 @@ async fn the_managed_identity_assertion_is_cached_across_scopes() {
     let vault = jwt::unsigned(
         &json!({"tid": TENANT, "aud": "https://vault.azure.net", "appid": APP_ID, "idtyp": "app"}),
     );
-    Mock::given(method("POST"))
-        .and(path(token_path()))
+    token_post()
         .and(body_string_contains("vault.azure.net"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_body(&vault)))
+        .respond_with(token_reply(&vault))
         .with_priority(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path(token_path()))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(token_body(&app_token(APP_ID, "app"))),
-        )
+    token_post()
+        .respond_with(token_reply(&app_token(APP_ID, "app")))
         .mount(&server)
         .await;
     let cache = MapCache::new();

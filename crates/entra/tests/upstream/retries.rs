@@ -9,7 +9,7 @@ use agentmint_entra::{
     ClientOptions, EntraClient, EntraError, ErrorClass, Hop, Reason, RetryPolicy, Secret,
     UpstreamObserver,
 };
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::*;
@@ -22,23 +22,26 @@ fn form() -> grant::Form {
     )
 }
 
-/// Answers `first` for the first `n` requests, then a token.
-async fn flaky(server: &MockServer, first: ResponseTemplate, n: u64) {
-    Mock::given(method("POST"))
-        .and(path(token_path()))
+/// A token endpoint answering `first` to the first `n` requests, then a token.
+async fn flaky(first: ResponseTemplate, n: u64) -> MockServer {
+    let server = MockServer::start().await;
+    token_post()
         .respond_with(first)
         .up_to_n_times(n)
         .with_priority(1)
-        .mount(server)
+        .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path(token_path()))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(token_body(&app_token(AGENT_ID, "ok"))),
-        )
+    token_post()
+        .respond_with(token_reply(&app_token(AGENT_ID, "ok")))
         .with_priority(2)
-        .mount(server)
+        .mount(&server)
         .await;
+    server
+}
+
+/// A refusal of `status` asking to retry after `value` (seconds or an HTTP date).
+fn retry_after(status: u16, value: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).insert_header("Retry-After", value)
 }
 
 async fn requests(server: &MockServer) -> usize {
@@ -60,16 +63,14 @@ async fn run(
 
 #[tokio::test]
 async fn a_5xx_then_success_is_retried_once() {
-    let server = MockServer::start().await;
-    flaky(&server, ResponseTemplate::new(503), 1).await;
+    let server = flaky(ResponseTemplate::new(503), 1).await;
     run(&server, &fast_client()).await.unwrap();
     assert_eq!(requests(&server).await, 2);
 }
 
 #[tokio::test]
 async fn attempts_are_bounded_and_the_last_error_is_returned() {
-    let server = MockServer::start().await;
-    flaky(&server, ResponseTemplate::new(500), 100).await;
+    let server = flaky(ResponseTemplate::new(500), 100).await;
     let err = run(&server, &fast_client()).await.unwrap_err();
     assert_eq!(
         (err.class, err.reason, err.status),
@@ -84,9 +85,7 @@ async fn attempts_are_bounded_and_the_last_error_is_returned() {
 
 #[tokio::test]
 async fn permanent_errors_are_never_retried() {
-    let server = MockServer::start().await;
-    flaky(
-        &server,
+    let server = flaky(
         ResponseTemplate::new(400).set_body_json(error_body("invalid_grant", 70021, "x")),
         100,
     )
@@ -100,13 +99,7 @@ async fn permanent_errors_are_never_retried() {
 
 #[tokio::test]
 async fn a_429_with_retry_after_in_seconds_waits_at_least_that_long() {
-    let server = MockServer::start().await;
-    flaky(
-        &server,
-        ResponseTemplate::new(429).insert_header("Retry-After", "1"),
-        1,
-    )
-    .await;
+    let server = flaky(retry_after(429, "1"), 1).await;
     let client = EntraClient::new(ClientOptions {
         jitter: agentmint_entra::Jitter::fixed(0.0),
         ..fast_options()
@@ -124,13 +117,7 @@ async fn a_429_with_retry_after_in_seconds_waits_at_least_that_long() {
 
 #[tokio::test]
 async fn a_retry_after_past_the_deadline_gives_up_at_once_and_reports_the_wait() {
-    let server = MockServer::start().await;
-    flaky(
-        &server,
-        ResponseTemplate::new(429).insert_header("Retry-After", "30"),
-        100,
-    )
-    .await;
+    let server = flaky(retry_after(429, "30"), 100).await;
     let started = Instant::now();
     let err = run(&server, &fast_client()).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(1));
@@ -144,14 +131,8 @@ async fn a_retry_after_past_the_deadline_gives_up_at_once_and_reports_the_wait()
 
 #[tokio::test]
 async fn a_retry_after_http_date_is_honoured() {
-    let server = MockServer::start().await;
     let at = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(60));
-    flaky(
-        &server,
-        ResponseTemplate::new(503).insert_header("Retry-After", at.as_str()),
-        100,
-    )
-    .await;
+    let server = flaky(retry_after(503, at.as_str()), 100).await;
     let err = run(&server, &fast_client()).await.unwrap_err();
     assert_eq!(err.reason, Reason::Throttled);
     let wait = err.retry_after.unwrap();
@@ -164,13 +145,7 @@ async fn a_retry_after_http_date_is_honoured() {
 
 #[tokio::test]
 async fn a_huge_retry_after_is_capped() {
-    let server = MockServer::start().await;
-    flaky(
-        &server,
-        ResponseTemplate::new(429).insert_header("Retry-After", "86400"),
-        100,
-    )
-    .await;
+    let server = flaky(retry_after(429, "86400"), 100).await;
     let err = run(&server, &fast_client()).await.unwrap_err();
     assert_eq!(
         err.retry_after,
@@ -201,8 +176,7 @@ impl UpstreamObserver for Recorder {
 
 #[tokio::test]
 async fn the_observer_sees_every_attempt() {
-    let server = MockServer::start().await;
-    flaky(&server, ResponseTemplate::new(500), 2).await;
+    let server = flaky(ResponseTemplate::new(500), 2).await;
     let recorder = Arc::new(Recorder::default());
     let client = EntraClient::new(ClientOptions {
         observer: Some(recorder.clone()),
@@ -362,8 +336,7 @@ async fn request_ids(server: &MockServer) -> Vec<String> {
 
 #[tokio::test]
 async fn every_attempt_sends_a_fresh_client_request_id_and_asks_for_it_back() {
-    let server = MockServer::start().await;
-    flaky(&server, ResponseTemplate::new(503), 1).await;
+    let server = flaky(ResponseTemplate::new(503), 1).await;
     run(&server, &fast_client()).await.unwrap();
     let ids = request_ids(&server).await;
     assert_eq!(ids.len(), 2);
@@ -372,9 +345,7 @@ async fn every_attempt_sends_a_fresh_client_request_id_and_asks_for_it_back() {
 
 #[tokio::test]
 async fn a_failure_entra_did_not_correlate_carries_the_client_request_id() {
-    let server = MockServer::start().await;
-    flaky(
-        &server,
+    let server = flaky(
         ResponseTemplate::new(500).set_body_string("<html>oops</html>"),
         10,
     )
@@ -389,9 +360,7 @@ async fn a_failure_entra_did_not_correlate_carries_the_client_request_id() {
 
 #[tokio::test]
 async fn a_timed_out_attempt_still_leaves_its_client_request_id() {
-    let server = MockServer::start().await;
-    flaky(
-        &server,
+    let server = flaky(
         ResponseTemplate::new(200).set_delay(Duration::from_secs(30)),
         10,
     )

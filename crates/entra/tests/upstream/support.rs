@@ -15,7 +15,7 @@ use agentmint_testkit::{jwt, pki};
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
-use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Match, Mock, MockBuilder, MockServer, Request, ResponseTemplate};
 
 pub const TENANT: &str = "11111111-1111-1111-1111-111111111111";
 pub const BLUEPRINT: &str = "b1b1b1b1-0000-0000-0000-000000000001";
@@ -68,12 +68,21 @@ pub fn token_body(access_token: &str) -> Value {
     json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": access_token})
 }
 
+/// A POST to the token endpoint of [`TENANT`].
+pub fn token_post() -> MockBuilder {
+    Mock::given(method("POST")).and(path(token_path()))
+}
+
+/// A token-endpoint success answer carrying `access_token`.
+pub fn token_reply(access_token: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(token_body(access_token))
+}
+
 /// A token endpoint answering a POST of exactly `form` with `access_token`.
 pub fn token_answer(form: ExactForm, access_token: &str) -> Mock {
-    Mock::given(method("POST"))
-        .and(path(token_path()))
+    token_post()
         .and(form)
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_body(access_token)))
+        .respond_with(token_reply(access_token))
 }
 
 /// An Entra error body.
