@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::common;
 use agentmint_proto::{ErrorDetail, Reason};
-use common::{Behaviour, FakeGateway, FakeState, Options, Sandbox, free_addr};
+use common::{Behaviour, FakeGateway, FakeState, Options, Sandbox, free_addr, text};
 use tonic::Code;
 
 fn fail(code: Code, message: &str, detail: ErrorDetail) -> Behaviour {
@@ -129,12 +129,7 @@ async fn errors_carry_the_gateways_correlation_id_hop_and_aadsts_but_never_its_m
     assert_eq!(body["hop"], "blueprint");
     assert_eq!(body["aadsts"], "AADSTS70021");
     assert_eq!(body["error"], "failed_precondition");
-    assert!(
-        body["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("FIC_MISMATCH")
-    );
+    assert!(text(&body["error_description"]).contains("FIC_MISMATCH"));
     assert!(!reply.body.contains("No matching"), "{}", reply.body);
     assert!(!reply.body.contains("secret-trace"), "{}", reply.body);
 }

@@ -3,7 +3,9 @@
 
 use crate::common;
 use agentmint_proto::MintTokenRequest;
-use common::{AGENT, Behaviour, CREDENTIAL, FakeGateway, FakeState, Reply, Sandbox, get, request};
+use common::{
+    AGENT, Behaviour, CREDENTIAL, FakeGateway, FakeState, Reply, Sandbox, get, request, text,
+};
 
 async fn setup() -> (FakeGateway, Sandbox) {
     let gateway = FakeGateway::start(FakeState::new(Behaviour::Token));
@@ -143,13 +145,8 @@ async fn metadata_header_missing_empty_repeated_or_wrong_is_refused_without_a_ga
         assert_eq!(reply.status, 400, "{headers:?}");
         let body = reply.json();
         assert_eq!(body["error"], "invalid_request");
-        assert!(
-            body["error_description"]
-                .as_str()
-                .unwrap()
-                .contains("Metadata")
-        );
-        assert!(!body["correlation_id"].as_str().unwrap().is_empty());
+        assert!(text(&body["error_description"]).contains("Metadata"));
+        assert!(!text(&body["correlation_id"]).is_empty());
     }
     assert_eq!(gateway.state.calls(), 0);
 }

@@ -448,6 +448,13 @@ pub async fn send(addr: SocketAddr, raw: &[u8]) -> Reply {
     parse_reply(&bytes)
 }
 
+/// A JSON string field's text; panics on anything else.
+pub fn text(value: &serde_json::Value) -> &str {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a string: {value}"))
+}
+
 pub fn parse_reply(bytes: &[u8]) -> Reply {
     let text = String::from_utf8_lossy(bytes);
     let (head, body) = text
