@@ -179,17 +179,12 @@ fn client_secret(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<CredentialSpec>
     )?;
     let path = ctx.path("secret_file", at)?;
     if ctx.check_files {
-        let secret = ctx.read("secret_file", at, &path)?;
-        if secret.trim_ascii().is_empty() {
-            ctx.report
-                .error(
-                    at.span(),
-                    format!("`secret_file` {} is empty", path.display()),
-                )
-                .hint("it should hold the client secret's value, nothing else");
-            return None;
-        }
-        ctx.warn_if_world_readable("secret_file", at, &path);
+        ctx.read_secret(
+            "secret_file",
+            at,
+            &path,
+            "the client secret's value, nothing else",
+        )?;
     }
     Some(CredentialSpec::ClientSecret { secret_file: path })
 }
