@@ -199,14 +199,8 @@ impl Stack {
 
     /// The gateway's Prometheus exposition, from its admin port.
     pub async fn metrics(&self) -> String {
-        Self::http()
-            .get(format!("{}/metrics", self.admin_url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        let url = format!("{}/metrics", self.admin_url);
+        fetch(&Self::http(), &url).await.text().await.unwrap()
     }
 
     /// The emulator's request counts.
@@ -223,15 +217,14 @@ impl Stack {
             )
             .build()
             .unwrap();
-        client
-            .get(format!("{}{path}", self.emulator_url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        let url = format!("{}{path}", self.emulator_url);
+        fetch(&client, &url).await.json().await.unwrap()
     }
+}
+
+/// GETs `url`, expecting an answer (of any status).
+async fn fetch(client: &reqwest::Client, url: &str) -> reqwest::Response {
+    client.get(url).send().await.unwrap()
 }
 
 pub use agentmint_testkit::jwt::claims;
