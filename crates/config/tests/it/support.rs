@@ -124,6 +124,14 @@ impl Fixture {
         parse(source, &origin, env, &ParseOptions { check_files: true })
     }
 
+    /// The one error of [`agent_provider`] with `credential` as its credential table, files checked.
+    #[track_caller]
+    pub fn credential_error(&self, credential: &str) -> Diagnostic {
+        let errs = self.errors(&agent_provider(credential));
+        assert_eq!(errs.len(), 1, "{}", render(&errs));
+        errs.into_iter().next().unwrap()
+    }
+
     #[track_caller]
     pub fn errors(&self, source: &str) -> Vec<Diagnostic> {
         match self.parse(source) {
