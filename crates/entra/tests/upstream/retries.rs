@@ -212,28 +212,39 @@ fn imds(server: &MockServer) -> ManagedIdentityCredential {
     )
 }
 
-async fn imds_answers(server: &MockServer, first: ResponseTemplate, n: u64) {
+/// Asks the IMDS at `server` for a token of `resource`.
+async fn imds_token(
+    server: &MockServer,
+    resource: &str,
+) -> Result<agentmint_entra::IssuedToken, EntraError> {
+    fast_client()
+        .managed_identity_token(&imds(server), resource)
+        .await
+}
+
+/// An IMDS answering `first` to the first `n` requests, then a token.
+async fn flaky_imds(first: ResponseTemplate, n: u64) -> MockServer {
+    let server = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(first)
         .up_to_n_times(n)
         .with_priority(1)
-        .mount(server)
+        .mount(&server)
         .await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
             "access_token": app_token(MI_ID, "mi"), "expires_in": "3600", "token_type": "Bearer"
         })))
         .with_priority(2)
-        .mount(server)
+        .mount(&server)
         .await;
+    server
 }
 
 #[tokio::test]
 async fn imds_410_is_retried_beyond_max_attempts_until_it_is_ready() {
-    let server = MockServer::start().await;
-    imds_answers(&server, ResponseTemplate::new(410), 5).await;
-    let token = fast_client()
-        .managed_identity_token(&imds(&server), "api://AzureADTokenExchange")
+    let server = flaky_imds(ResponseTemplate::new(410), 5).await;
+    let token = imds_token(&server, "api://AzureADTokenExchange")
         .await
         .unwrap();
     assert!(token.access_token.expose().contains('.'));
@@ -242,11 +253,9 @@ async fn imds_410_is_retried_beyond_max_attempts_until_it_is_ready() {
 
 #[tokio::test]
 async fn imds_410_stops_at_the_deadline() {
-    let server = MockServer::start().await;
-    imds_answers(&server, ResponseTemplate::new(410), 10_000).await;
+    let server = flaky_imds(ResponseTemplate::new(410), 10_000).await;
     let started = Instant::now();
-    let err = fast_client()
-        .managed_identity_token(&imds(&server), "api://AzureADTokenExchange")
+    let err = imds_token(&server, "api://AzureADTokenExchange")
         .await
         .unwrap_err();
     assert_eq!(
@@ -264,34 +273,22 @@ async fn imds_410_stops_at_the_deadline() {
 
 #[tokio::test]
 async fn imds_404_and_5xx_are_retried_a_bounded_number_of_times() {
-    let server = MockServer::start().await;
-    imds_answers(&server, ResponseTemplate::new(404), 1).await;
-    fast_client()
-        .managed_identity_token(&imds(&server), "r")
-        .await
-        .unwrap();
+    let server = flaky_imds(ResponseTemplate::new(404), 1).await;
+    imds_token(&server, "r").await.unwrap();
     assert_eq!(requests(&server).await, 2);
 
-    let server = MockServer::start().await;
-    imds_answers(&server, ResponseTemplate::new(500), 100).await;
-    let err = fast_client()
-        .managed_identity_token(&imds(&server), "r")
-        .await
-        .unwrap_err();
+    let server = flaky_imds(ResponseTemplate::new(500), 100).await;
+    let err = imds_token(&server, "r").await.unwrap_err();
     assert_eq!(err.status, Some(500));
     assert_eq!(requests(&server).await, 3);
 }
 
 #[tokio::test]
 async fn imds_400_is_never_retried() {
-    let server = MockServer::start().await;
     let body =
         serde_json::json!({"error": "invalid_request", "error_description": "Identity not found"});
-    imds_answers(&server, ResponseTemplate::new(400).set_body_json(body), 100).await;
-    let err = fast_client()
-        .managed_identity_token(&imds(&server), "r")
-        .await
-        .unwrap_err();
+    let server = flaky_imds(ResponseTemplate::new(400).set_body_json(body), 100).await;
+    let err = imds_token(&server, "r").await.unwrap_err();
     assert_eq!(
         (err.class, err.reason, err.status),
         (ErrorClass::Permanent, Reason::Credential, Some(400))
