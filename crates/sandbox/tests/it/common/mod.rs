@@ -365,6 +365,18 @@ impl Sandbox {
             .await
     }
 
+    /// A request of `method` to the app-token URL with the right Host, exactly `headers` and `body`.
+    pub async fn app_request(&self, method: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        self.send(&request(
+            method,
+            &self.app_path(),
+            &self.host(),
+            headers,
+            body,
+        ))
+        .await
+    }
+
     pub async fn send(&self, raw: &[u8]) -> Reply {
         send(self.addr, raw).await
     }
