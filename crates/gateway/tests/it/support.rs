@@ -43,6 +43,13 @@ pub async fn start() -> Stack {
     start_with(Knobs::default()).await
 }
 
+/// The stack with the emulator's default knobs, and a client of its gateway.
+pub async fn start_connected() -> (Stack, TokenBrokerClient<Channel>) {
+    let stack = start().await;
+    let client = connect(&stack).await;
+    (stack, client)
+}
+
 /// The stack with the emulator misbehaving as `knobs` say.
 pub async fn start_with(knobs: Knobs) -> Stack {
     Stack::start(StackOptions {
@@ -125,6 +132,17 @@ pub async fn refused_a(
     mint(client, CRED_A, provider, kind, scopes)
         .await
         .unwrap_err()
+}
+
+/// Asserts a refusal's gRPC code and the reason its error detail carries.
+#[track_caller]
+pub fn assert_refused(status: &tonic::Status, code: tonic::Code, reason: &str) {
+    assert_eq!(
+        (status.code(), detail(status).reason.as_str()),
+        (code, reason),
+        "{}",
+        status.message()
+    );
 }
 
 /// The error detail a refusal carries.
