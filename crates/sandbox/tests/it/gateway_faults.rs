@@ -8,14 +8,6 @@ use agentmint_proto::{ErrorDetail, Reason};
 use common::{Behaviour, FakeGateway, FakeState, Options, Sandbox, free_addr, text};
 use tonic::Code;
 
-fn fail(code: Code, message: &str, detail: ErrorDetail) -> Behaviour {
-    Behaviour::Fail {
-        code,
-        message: message.into(),
-        detail,
-    }
-}
-
 fn reason(reason: Reason) -> ErrorDetail {
     ErrorDetail {
         reason: reason.as_str().into(),
@@ -113,7 +105,7 @@ async fn errors_carry_the_gateways_correlation_id_hop_and_aadsts_but_never_its_m
         retry_after_seconds: 0,
         retryable: false,
     };
-    let gateway = FakeGateway::start(FakeState::new(fail(
+    let gateway = FakeGateway::start(FakeState::new(Behaviour::fail(
         Code::FailedPrecondition,
         upstream_text,
         detail,
@@ -136,7 +128,7 @@ async fn errors_carry_the_gateways_correlation_id_hop_and_aadsts_but_never_its_m
 
 #[tokio::test]
 async fn errors_without_a_gateway_correlation_id_get_a_fresh_one() {
-    let gateway = FakeGateway::start(FakeState::new(fail(
+    let gateway = FakeGateway::start(FakeState::new(Behaviour::fail(
         Code::PermissionDenied,
         "no",
         reason(Reason::NotAttached),
@@ -186,7 +178,7 @@ async fn gateway_codes_map_to_http_statuses() {
         ),
         (Code::Internal, Reason::ClaimsMismatch, 502, "bad_gateway"),
     ] {
-        state.set(fail(code, "gateway words", reason(reason_code)));
+        state.set(Behaviour::fail(code, "gateway words", reason(reason_code)));
         let reply = sandbox.get(&sandbox.user_path()).await;
         assert_eq!(reply.status, status, "{code:?}: {}", reply.body);
         assert_eq!(reply.json()["error"], error);
@@ -205,7 +197,11 @@ async fn entra_unavailable_gives_503_with_the_gateways_retry_after() {
         retryable: true,
         ..ErrorDetail::default()
     };
-    let gateway = FakeGateway::start(FakeState::new(fail(Code::Unavailable, "throttled", detail)));
+    let gateway = FakeGateway::start(FakeState::new(Behaviour::fail(
+        Code::Unavailable,
+        "throttled",
+        detail,
+    )));
     let sandbox = Sandbox::start(&gateway).await;
     let reply = sandbox.get(&sandbox.app_path()).await;
     assert_eq!(reply.status, 503);

@@ -166,11 +166,11 @@ async fn gateway_failures_use_the_app_service_error_shape_with_retry_after() {
         retry_after_seconds: 3,
         ..ErrorDetail::default()
     };
-    let gateway = FakeGateway::start(FakeState::new(Behaviour::Fail {
-        code: Code::Unavailable,
-        message: "upstream said something".into(),
+    let gateway = FakeGateway::start(FakeState::new(Behaviour::fail(
+        Code::Unavailable,
+        "upstream said something",
         detail,
-    }));
+    )));
     let sandbox = Sandbox::start(&gateway).await;
     let reply = sdk_get(&sandbox, GRAPH_QUERY).await;
     assert_eq!(reply.status, 503);

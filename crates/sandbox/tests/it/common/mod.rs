@@ -51,6 +51,17 @@ pub enum Behaviour {
     Gated,
 }
 
+impl Behaviour {
+    /// An error status with `message` and `detail`.
+    pub fn fail(code: Code, message: &str, detail: ErrorDetail) -> Self {
+        Behaviour::Fail {
+            code,
+            message: message.into(),
+            detail,
+        }
+    }
+}
+
 /// What the fake gateway saw; shared across restarts.
 pub struct FakeState {
     pub calls: AtomicUsize,
