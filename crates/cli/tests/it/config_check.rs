@@ -63,27 +63,15 @@ fn gateway_refuses_to_start_with_an_expired_certificate() {
     std::fs::write(dir.path().join("bp.key"), key.serialize_pem()).unwrap();
     std::fs::write(dir.path().join("bp.pem"), cert).unwrap();
     let path = dir.path().join("gateway.toml");
-    std::fs::write(
-        &path,
-        r#"[[provider]]
-name = "a"
-tenant = "00000000-0000-0000-0000-0000000000aa"
-blueprint_client_id = "00000000-0000-0000-0000-000000000001"
-agent_identity_client_id = "00000000-0000-0000-0000-000000000002"
-[provider.credential]
-type = "certificate"
-key_file = "bp.key"
-certificate_file = "bp.pem"
-[provider.scopes]
-app_allowed = ["https://graph.microsoft.com/.default"]
-
-[[sandbox]]
-name = "s"
-credential_sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
-providers = ["a"]
-"#,
-    )
-    .unwrap();
+    let config = agentmint_testkit::config::one_provider(
+        "a",
+        "tenant = \"00000000-0000-0000-0000-0000000000aa\"\n\
+         blueprint_client_id = \"00000000-0000-0000-0000-000000000001\"\n\
+         agent_identity_client_id = \"00000000-0000-0000-0000-000000000002\"",
+        "type = \"certificate\"\nkey_file = \"bp.key\"\ncertificate_file = \"bp.pem\"",
+        &"0".repeat(64),
+    );
+    std::fs::write(&path, config).unwrap();
     let (code, _out, err) = config_check(&[&support::path_str(&path)]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("expired"), "{err}");
