@@ -82,12 +82,10 @@ fn user_scopes_on_an_app_provider_are_refused() {
         .lines()
         .position(|l| l.starts_with("user_default"))
         .unwrap();
-    let errs = error_lines(&src);
-    assert_eq!(errs[0].0, line, "{errs:?}");
-    assert!(
-        errs[0]
-            .1
-            .contains("`user_default` does not apply to kind = \"app\"")
+    first_error(
+        &src,
+        line,
+        "`user_default` does not apply to kind = \"app\"",
     );
 }
 
