@@ -6,6 +6,28 @@ use crate::support::*;
 
 const SECRET: &str = "type = \"client_secret\"\nsecret_file = \"s\"";
 
+fn app_provider(extra: &str) -> String {
+    format!(
+        r#"[[provider]]
+name = "teams-bot"
+kind = "app"
+tenant = "{TENANT}"
+client_id = "{GUID_A}"
+{extra}
+[provider.credential]
+type = "managed_identity"
+
+[provider.scopes]
+app_allowed = ["https://api.botframework.com/.default"]
+
+[[sandbox]]
+name = "sbx-1"
+credential_sha256 = "{SHA}"
+providers = ["teams-bot"]
+"#
+    )
+}
+
 #[test]
 fn an_agent_provider_is_read_with_its_user_and_defaults() {
     let loaded = structure(&agent_provider(SECRET)).unwrap();

@@ -73,20 +73,20 @@ fn user_scopes_without_an_agent_user_are_refused() {
 
 #[test]
 fn user_scopes_on_an_app_provider_are_refused() {
-    let src = app_provider("").replace(
-        "app_allowed = [\"https://api.botframework.com/.default\"]\n",
-        "app_allowed = [\"https://api.botframework.com/.default\"]\n\
-         user_default = [\"https://graph.microsoft.com/Mail.Read\"]\n",
+    let src = format!(
+        r#"[[provider]]
+name = "bot"
+kind = "app"
+tenant = "{TENANT}"
+client_id = "{GUID_A}"
+[provider.credential]
+type = "managed_identity"
+[provider.scopes]
+app_allowed = ["https://api.botframework.com/.default"]
+user_default = ["https://graph.microsoft.com/Mail.Read"]
+"#
     );
-    let line = 1 + src
-        .lines()
-        .position(|l| l.starts_with("user_default"))
-        .unwrap();
-    first_error(
-        &src,
-        line,
-        "`user_default` does not apply to kind = \"app\"",
-    );
+    first_error(&src, 10, "`user_default` does not apply to kind = \"app\"");
 }
 
 #[test]

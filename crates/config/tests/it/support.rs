@@ -98,30 +98,6 @@ providers = ["mail-agent"]
     )
 }
 
-/// An app provider (a Teams bot on a managed identity) attached to a sandbox; `extra` is a line
-/// added after its ids.
-pub fn app_provider(extra: &str) -> String {
-    format!(
-        r#"[[provider]]
-name = "teams-bot"
-kind = "app"
-tenant = "{TENANT}"
-client_id = "{GUID_A}"
-{extra}
-[provider.credential]
-type = "managed_identity"
-
-[provider.scopes]
-app_allowed = ["https://api.botframework.com/.default"]
-
-[[sandbox]]
-name = "sbx-1"
-credential_sha256 = "{SHA}"
-providers = ["teams-bot"]
-"#
-    )
-}
-
 /// A directory holding a config file and the files it names.
 pub struct Fixture {
     pub dir: tempfile::TempDir,
