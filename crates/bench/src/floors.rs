@@ -18,6 +18,7 @@ use axum::Router;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::serve::ListenerExt;
 use bytes::Bytes;
+use futures::FutureExt;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -25,6 +26,10 @@ use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status};
 
 use crate::error::BenchError;
+
+/// Resolves when a floor is asked to stop (or its [`Floor`] is gone).
+type Stopped =
+    futures::future::Map<oneshot::Receiver<()>, fn(Result<(), oneshot::error::RecvError>)>;
 
 /// A running floor server; stops when dropped.
 pub struct Floor {
@@ -34,6 +39,21 @@ pub struct Floor {
 }
 
 impl Floor {
+    /// Runs `serve` on a task; it is handed the future that resolves when the floor is stopped,
+    /// for its graceful shutdown.
+    fn spawn<S>(addr: SocketAddr, serve: impl FnOnce(Stopped) -> S) -> Floor
+    where
+        S: Future<Output = ()> + Send + 'static,
+    {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(serve(stopped.map(drop)));
+        Floor {
+            addr,
+            stop: Some(stop),
+            task,
+        }
+    }
+
     /// Stops accepting and waits for the server to finish.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -77,23 +97,15 @@ impl BareHttp {
             }
         };
         let router = Router::new().fallback(handler);
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
+        Ok(Floor::spawn(addr, move |stopped| async move {
             let listener = listener.tap_io(|tcp| {
                 // Best effort: a socket that refuses it is still a fair floor.
                 let _ = tcp.set_nodelay(true);
             });
             let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
+                .with_graceful_shutdown(stopped)
                 .await;
-        });
-        Ok(Floor {
-            addr,
-            stop: Some(stop),
-            task,
-        })
+        }))
     }
 }
 
@@ -118,19 +130,11 @@ impl BareGrpc {
         let (listener, addr) = loopback().await?;
         let service = TokenBrokerServer::new(BareGrpc { response });
         let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
+        Ok(Floor::spawn(addr, move |stopped| async move {
             let _ = tonic::transport::Server::builder()
                 .add_service(service)
-                .serve_with_incoming_shutdown(incoming, async move {
-                    let _ = stopped.await;
-                })
+                .serve_with_incoming_shutdown(incoming, stopped)
                 .await;
-        });
-        Ok(Floor {
-            addr,
-            stop: Some(stop),
-            task,
-        })
+        }))
     }
 }

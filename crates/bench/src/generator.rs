@@ -26,6 +26,28 @@ pub trait Probe: Send + 'static {
     fn call(&mut self) -> impl Future<Output = Result<(), ProbeError>> + Send;
 }
 
+/// Opens one worker's probe (its own connection). Any `FnMut() -> impl Future<Output =
+/// Result<impl Probe, ProbeError>>` is one, so callers pass a closure.
+pub trait Connect {
+    type Probe: Probe;
+    type Connecting: Future<Output = Result<Self::Probe, ProbeError>>;
+    fn connect(&mut self) -> Self::Connecting;
+}
+
+impl<P, F, Fut> Connect for F
+where
+    P: Probe,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<P, ProbeError>>,
+{
+    type Probe = P;
+    type Connecting = Fut;
+
+    fn connect(&mut self) -> Fut {
+        self()
+    }
+}
+
 /// How much load to apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoadSpec {
@@ -139,18 +161,13 @@ fn new_histogram() -> Result<Histogram<u64>, BenchError> {
 }
 
 /// Applies `spec` with probes from `connect` (called once per worker, before the clock starts).
-pub async fn run<P, F, Fut>(spec: LoadSpec, mut connect: F) -> Result<LoadResult, BenchError>
-where
-    P: Probe,
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<P, ProbeError>>,
-{
+pub async fn run(spec: LoadSpec, mut connect: impl Connect) -> Result<LoadResult, BenchError> {
     if spec.concurrency == 0 {
         return Err(BenchError::Invalid("concurrency must be at least 1".into()));
     }
     let mut probes = Vec::with_capacity(spec.concurrency);
     for _ in 0..spec.concurrency {
-        probes.push(connect().await.map_err(BenchError::Connect)?);
+        probes.push(connect.connect().await.map_err(BenchError::Connect)?);
     }
     let remaining = Arc::new(AtomicU64::new(spec.requests));
     let start = Arc::new(Barrier::new(spec.concurrency + 1));
@@ -253,20 +270,12 @@ fn take_one(remaining: &AtomicU64) -> bool {
 /// then slows one round of each side, not one whole side, and each round re-draws which worker
 /// threads the connections' tasks land on (at concurrency 1 that alone moves throughput by a factor
 /// of several on a VM with slow cross-thread wake-ups): the ratio compares each side at its best.
-pub async fn paired<FP, FF, FFut, MP, MF, MFut>(
+pub async fn paired(
     spec: LoadSpec,
     rounds: u32,
-    mut floor: FF,
-    mut measured: MF,
-) -> Result<(LoadResult, LoadResult), BenchError>
-where
-    FP: Probe,
-    FF: FnMut() -> FFut,
-    FFut: Future<Output = Result<FP, ProbeError>>,
-    MP: Probe,
-    MF: FnMut() -> MFut,
-    MFut: Future<Output = Result<MP, ProbeError>>,
-{
+    mut floor: impl Connect,
+    mut measured: impl Connect,
+) -> Result<(LoadResult, LoadResult), BenchError> {
     let rounds = rounds.max(1);
     let round = LoadSpec {
         requests: (spec.requests / u64::from(rounds)).max(1),
@@ -278,8 +287,8 @@ where
     };
     let (mut best_floor, mut best_measured) = (None, None);
     for _ in 0..rounds {
-        best_floor = faster(best_floor, run(round, &mut floor).await?);
-        best_measured = faster(best_measured, run(round, &mut measured).await?);
+        best_floor = faster(best_floor, run(round, || floor.connect()).await?);
+        best_measured = faster(best_measured, run(round, || measured.connect()).await?);
     }
     match (best_floor, best_measured) {
         (Some(f), Some(m)) => Ok((f, m)),

@@ -51,6 +51,21 @@ pub struct StackOptions {
     pub sandbox: bool,
 }
 
+impl StackOptions {
+    /// A stack for timing mints that miss the cache: every upstream request takes `latency`, and
+    /// `extra_user_scopes` fresh scopes are there to ask for.
+    pub fn cold(latency: Duration, extra_user_scopes: usize) -> Self {
+        Self {
+            knobs: Knobs {
+                latency,
+                ..Knobs::default()
+            },
+            extra_user_scopes,
+            ..Self::default()
+        }
+    }
+}
+
 /// A running emulator + gateway (+ sandbox).
 pub struct Stack {
     pub emulator: Emulator,

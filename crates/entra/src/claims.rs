@@ -340,6 +340,19 @@ mod tests {
         err.message
     }
 
+    /// Asserts that `message` names every one of `words`.
+    #[track_caller]
+    fn assert_names(message: &str, words: &[&str]) {
+        for word in words {
+            assert!(message.contains(word), "{word}: {message}");
+        }
+    }
+
+    /// The mismatch message for an app-only token carrying `claims`.
+    fn app_mismatch(claims: Value) -> String {
+        mismatch(&jwt(claims), &expect(TokenUse::App, None))
+    }
+
     #[test]
     fn a_matching_app_token_passes_by_appid_or_azp() {
         let v1 = jwt(app_claims(json!({})));
@@ -351,30 +364,26 @@ mod tests {
 
     #[test]
     fn a_wrong_appid_names_the_claim_and_both_values() {
-        let t = jwt(app_claims(json!({"appid": OTHER})));
-        let m = mismatch(&t, &expect(TokenUse::App, None));
-        assert!(
-            m.contains("appid") && m.contains(OTHER) && m.contains(APP),
-            "{m}"
-        );
+        let m = app_mismatch(app_claims(json!({"appid": OTHER})));
+        assert_names(&m, &["appid", OTHER, APP]);
     }
 
     #[test]
     fn a_wrong_azp_names_azp() {
-        let t = jwt(json!({"tid": TENANT, "aud": GRAPH, "azp": OTHER, "idtyp": "app"}));
-        assert!(mismatch(&t, &expect(TokenUse::App, None)).contains("azp"));
+        assert!(
+            app_mismatch(json!({"tid": TENANT, "aud": GRAPH, "azp": OTHER, "idtyp": "app"}))
+                .contains("azp")
+        );
     }
 
     #[test]
     fn a_wrong_or_missing_tenant_is_refused() {
-        let t = jwt(app_claims(json!({"tid": OTHER})));
-        let m = mismatch(&t, &expect(TokenUse::App, None));
+        let m = app_mismatch(app_claims(json!({"tid": OTHER})));
+        assert_names(&m, &["tid", OTHER, TENANT]);
         assert!(
-            m.contains("tid") && m.contains(OTHER) && m.contains(TENANT),
-            "{m}"
+            app_mismatch(json!({"aud": GRAPH, "appid": APP, "idtyp": "app"}))
+                .contains("tid is missing")
         );
-        let t = jwt(json!({"aud": GRAPH, "appid": APP, "idtyp": "app"}));
-        assert!(mismatch(&t, &expect(TokenUse::App, None)).contains("tid is missing"));
     }
 
     #[test]
@@ -558,8 +567,7 @@ mod tests {
 
     #[test]
     fn found_values_are_sanitised_in_messages() {
-        let t = jwt(app_claims(json!({"appid": "evil\r\nInjected: yes"})));
-        let m = mismatch(&t, &expect(TokenUse::App, None));
+        let m = app_mismatch(app_claims(json!({"appid": "evil\r\nInjected: yes"})));
         assert!(!m.contains('\n') && !m.contains('\r'), "{m}");
     }
 

@@ -7,6 +7,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use agentmint_base::Reason as WireReason;
+
 use crate::hop::Hop;
 use crate::response::ErrorBody;
 
@@ -20,56 +22,45 @@ pub enum ErrorClass {
     Permanent,
 }
 
-/// A stable, machine-readable cause, mapped to gRPC error details.
+/// A stable, machine-readable cause, mapped to gRPC error details: the subset of the shared
+/// [`WireReason`]s an upstream interaction can end in. Each cause is bound to its wire reason by
+/// its discriminant, so the spelling is written once, in `agentmint-base`, and a cause that names
+/// no wire reason does not compile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
 pub enum Reason {
-    ConsentRequired,
-    FicMismatch,
-    AssertionRejected,
-    ClockSkew,
-    InvalidClient,
-    InvalidScope,
-    InvalidGrant,
-    InvalidRequest,
-    UnknownApplication,
-    TenantNotFound,
-    ResourceNotFound,
-    InteractionRequired,
-    Throttled,
-    UpstreamUnavailable,
-    Timeout,
-    Network,
-    InvalidResponse,
-    ClaimsMismatch,
-    Credential,
-    Other,
+    ConsentRequired = WireReason::ConsentRequired as u8,
+    FicMismatch = WireReason::FicMismatch as u8,
+    AssertionRejected = WireReason::AssertionRejected as u8,
+    ClockSkew = WireReason::ClockSkew as u8,
+    InvalidClient = WireReason::InvalidClient as u8,
+    InvalidScope = WireReason::InvalidScope as u8,
+    InvalidGrant = WireReason::InvalidGrant as u8,
+    InvalidRequest = WireReason::InvalidRequest as u8,
+    UnknownApplication = WireReason::UnknownApplication as u8,
+    TenantNotFound = WireReason::TenantNotFound as u8,
+    ResourceNotFound = WireReason::ResourceNotFound as u8,
+    InteractionRequired = WireReason::InteractionRequired as u8,
+    Throttled = WireReason::Throttled as u8,
+    UpstreamUnavailable = WireReason::UpstreamUnavailable as u8,
+    Timeout = WireReason::Timeout as u8,
+    Network = WireReason::Network as u8,
+    InvalidResponse = WireReason::InvalidResponse as u8,
+    ClaimsMismatch = WireReason::ClaimsMismatch as u8,
+    Credential = WireReason::Credential as u8,
+    Other = WireReason::Other as u8,
 }
 
 impl Reason {
+    /// The shared reason this cause is reported as.
+    pub const fn wire(self) -> WireReason {
+        // The discriminant is the wire reason's, and `ALL` lists the wire reasons at theirs.
+        WireReason::ALL[self as usize]
+    }
+
     /// The SCREAMING_SNAKE_CASE name carried in gRPC error details.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::ConsentRequired => "CONSENT_REQUIRED",
-            Reason::FicMismatch => "FIC_MISMATCH",
-            Reason::AssertionRejected => "ASSERTION_REJECTED",
-            Reason::ClockSkew => "CLOCK_SKEW",
-            Reason::InvalidClient => "INVALID_CLIENT",
-            Reason::InvalidScope => "INVALID_SCOPE",
-            Reason::InvalidGrant => "INVALID_GRANT",
-            Reason::InvalidRequest => "INVALID_REQUEST",
-            Reason::UnknownApplication => "UNKNOWN_APPLICATION",
-            Reason::TenantNotFound => "TENANT_NOT_FOUND",
-            Reason::ResourceNotFound => "RESOURCE_NOT_FOUND",
-            Reason::InteractionRequired => "INTERACTION_REQUIRED",
-            Reason::Throttled => "THROTTLED",
-            Reason::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
-            Reason::Timeout => "TIMEOUT",
-            Reason::Network => "NETWORK",
-            Reason::InvalidResponse => "INVALID_RESPONSE",
-            Reason::ClaimsMismatch => "CLAIMS_MISMATCH",
-            Reason::Credential => "CREDENTIAL",
-            Reason::Other => "OTHER",
-        }
+    pub const fn as_str(self) -> &'static str {
+        self.wire().as_str()
     }
 }
 
@@ -169,3 +160,21 @@ impl fmt::Display for EntraError {
 }
 
 impl std::error::Error for EntraError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_cause_is_spelled_as_its_wire_reason() {
+        for (cause, wire) in [
+            (Reason::ConsentRequired, "CONSENT_REQUIRED"),
+            (Reason::InvalidScope, "INVALID_SCOPE"),
+            (Reason::Throttled, "THROTTLED"),
+            (Reason::Other, "OTHER"),
+        ] {
+            assert_eq!(cause.as_str(), wire);
+            assert_eq!(cause.wire().as_str(), wire);
+        }
+    }
+}

@@ -153,18 +153,18 @@ mod tests {
         map
     }
 
+    /// Hop 1 of Blueprint "bp" for Agent Identity "ai", authenticated by `auth`.
+    fn hop1(auth: ClientAuth) -> Form {
+        blueprint("bp", "ai", EXCHANGE_SCOPE, auth)
+    }
+
     fn expect(pairs: &[(&'static str, &str)]) -> BTreeMap<&'static str, String> {
         pairs.iter().map(|(k, v)| (*k, v.to_string())).collect()
     }
 
     #[test]
     fn hop1_sends_fmi_path_and_the_exchange_scope() {
-        let form = blueprint(
-            "bp",
-            "ai",
-            EXCHANGE_SCOPE,
-            ClientAuth::Assertion(Secret::new("jwt")),
-        );
+        let form = hop1(ClientAuth::Assertion(Secret::new("jwt")));
         assert_eq!(
             fields(&form),
             expect(&[
@@ -180,12 +180,7 @@ mod tests {
 
     #[test]
     fn a_client_secret_replaces_both_assertion_fields() {
-        let form = blueprint(
-            "bp",
-            "ai",
-            EXCHANGE_SCOPE,
-            ClientAuth::Secret(Secret::new("pw")),
-        );
+        let form = hop1(ClientAuth::Secret(Secret::new("pw")));
         let f = fields(&form);
         assert_eq!(f.get("client_secret").map(String::as_str), Some("pw"));
         assert!(!f.contains_key("client_assertion"));

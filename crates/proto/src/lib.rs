@@ -10,11 +10,12 @@ pub mod v1 {
 
 pub mod details;
 mod kind;
-pub mod reason;
 mod redact;
 
 pub use details::FailureDetails;
-pub use reason::Reason;
+/// The reasons are spelled in `agentmint-base`, where the entra crate shares them without
+/// depending on tonic.
+pub use agentmint_base::{Reason, reason};
 pub use v1::{
     MintTokenRequest, MintTokenResponse, TokenKind,
     token_broker_client::TokenBrokerClient,

@@ -95,65 +95,55 @@ pub(crate) fn not_from_a_browser(method: &Method, headers: &HeaderMap) -> Result
 
 /// Bounds the request target and headers; refuses proxy-style (absolute-form) targets.
 pub(crate) fn within_bounds(uri: &Uri, headers: &HeaderMap) -> Result<(), Failure> {
-    let bad = |why| {
-        Err(Failure::local(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            why,
-        ))
-    };
     if uri.scheme().is_some() || uri.authority().is_some() {
-        return bad("proxy-style (absolute-form) requests are not served");
+        return bad_request("proxy-style (absolute-form) requests are not served");
     }
     if uri.path_and_query().map_or(0, |pq| pq.as_str().len()) > MAX_TARGET_LEN {
-        return bad("the request target is longer than 5 KiB");
+        return bad_request("the request target is longer than 5 KiB");
     }
     if headers.len() > MAX_HEADERS {
-        return bad("the request has more than 64 header fields");
+        return bad_request("the request has more than 64 header fields");
     }
     let bytes: usize = headers
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len())
         .sum();
     if bytes > MAX_HEADER_BYTES {
-        return bad("the request headers exceed 8 KiB");
+        return bad_request("the request headers exceed 8 KiB");
     }
     Ok(())
 }
 
+/// A request refused as malformed (400 `invalid_request`), for `why`.
+fn bad_request(why: &'static str) -> Result<(), Failure> {
+    Err(Failure::local(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        why,
+    ))
+}
+
 /// Token URLs require exactly one `Metadata: true`.
 pub(crate) fn metadata_header(headers: &HeaderMap) -> Result<(), Failure> {
-    let bad = |why| {
-        Err(Failure::local(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            why,
-        ))
-    };
     let mut values = headers.get_all("metadata").iter();
     match (values.next(), values.next()) {
-        (None, _) => bad("the header `Metadata: true` is required"),
-        (Some(_), Some(_)) => bad("the header `Metadata: true` must appear exactly once"),
+        (None, _) => bad_request("the header `Metadata: true` is required"),
+        (Some(_), Some(_)) => bad_request("the header `Metadata: true` must appear exactly once"),
         (Some(value), None) if value.as_bytes().eq_ignore_ascii_case(b"true") => Ok(()),
-        (Some(_), None) => bad("the header `Metadata` must be `true`"),
+        (Some(_), None) => bad_request("the header `Metadata` must be `true`"),
     }
 }
 
 /// The managed-identity endpoint requires exactly one `X-IDENTITY-HEADER` equal to the secret
 /// given to the agent as `IDENTITY_HEADER`, compared in constant time.
 pub(crate) fn identity_header(headers: &HeaderMap, expected: &str) -> Result<(), Failure> {
-    let bad = |why| {
-        Err(Failure::local(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            why,
-        ))
-    };
     let mut values = headers.get_all("x-identity-header").iter();
     match (values.next(), values.next()) {
-        (None, _) => bad("the header X-IDENTITY-HEADER is required"),
-        (Some(_), Some(_)) => bad("the header X-IDENTITY-HEADER must appear exactly once"),
-        (Some(value), None) if value.is_empty() => bad("the header X-IDENTITY-HEADER is empty"),
+        (None, _) => bad_request("the header X-IDENTITY-HEADER is required"),
+        (Some(_), Some(_)) => bad_request("the header X-IDENTITY-HEADER must appear exactly once"),
+        (Some(value), None) if value.is_empty() => {
+            bad_request("the header X-IDENTITY-HEADER is empty")
+        }
         (Some(value), None) if secret_eq(value.as_bytes(), expected.as_bytes()) => Ok(()),
         (Some(_), None) => Err(Failure::local(
             StatusCode::UNAUTHORIZED,

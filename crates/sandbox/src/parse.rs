@@ -352,30 +352,28 @@ mod tests {
 
     #[test]
     fn managed_identity_queries_need_version_and_resource() {
-        assert_eq!(
-            mi_query(Some("resource=r")),
-            Err(BadRequest::MissingApiVersion)
-        );
-        assert_eq!(
-            mi_query(Some("api-version=2018-02-01&resource=r")),
-            Err(BadRequest::UnsupportedApiVersion)
-        );
-        assert_eq!(
-            mi_query(Some("api-version=2019-08-01")),
-            Err(BadRequest::MissingResource)
-        );
-        assert_eq!(
-            mi_query(Some("api-version=2019-08-01&resource=a&resource=b")),
-            Err(BadRequest::RepeatedParameter)
-        );
-        assert_eq!(
-            mi_query(Some("api-version=2019-08-01&resource=a&mi_res_id=x")),
-            Err(BadRequest::UnsupportedSelector)
-        );
-        assert_eq!(
-            mi_query(Some("api-version=2019-08-01&resource=a&xms_cc=%0A")),
-            Err(BadRequest::ControlCharacter)
-        );
+        for (query, refused) in [
+            ("resource=r", BadRequest::MissingApiVersion),
+            (
+                "api-version=2018-02-01&resource=r",
+                BadRequest::UnsupportedApiVersion,
+            ),
+            ("api-version=2019-08-01", BadRequest::MissingResource),
+            (
+                "api-version=2019-08-01&resource=a&resource=b",
+                BadRequest::RepeatedParameter,
+            ),
+            (
+                "api-version=2019-08-01&resource=a&mi_res_id=x",
+                BadRequest::UnsupportedSelector,
+            ),
+            (
+                "api-version=2019-08-01&resource=a&xms_cc=%0A",
+                BadRequest::ControlCharacter,
+            ),
+        ] {
+            assert_eq!(mi_query(Some(query)), Err(refused), "{query}");
+        }
     }
 
     proptest! {

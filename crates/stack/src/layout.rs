@@ -66,6 +66,19 @@ impl Provider {
             user_scopes: user_scopes.iter().map(|s| (*s).to_owned()).collect(),
         }
     }
+
+    /// The agent most tests mint for: the first Blueprint, its Agent User named by object id and
+    /// allowed `user_scopes`.
+    pub fn first_agent(name: &str, user_scopes: &[&str]) -> Self {
+        Self::agent(name, Blueprint::First, Some(UserBy::ObjectId), user_scopes)
+    }
+
+    /// The world's app registration under `name`.
+    pub fn bot(name: &str) -> Self {
+        Provider::Bot {
+            name: name.to_owned(),
+        }
+    }
 }
 
 /// One `[[sandbox]]` record and the credential it is known by.

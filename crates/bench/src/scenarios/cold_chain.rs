@@ -15,7 +15,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agentmint_emulator::Knobs;
 use agentmint_proto::{MintTokenRequest, TokenKind};
 
 use crate::error::BenchError;
@@ -33,15 +32,7 @@ const ALLOWANCE: Duration = Duration::from_millis(5);
 
 pub async fn run(plan: &Plan, findings: &mut Findings) -> Result<(), BenchError> {
     let new_scopes = key_sets(plan.cold_samples)?;
-    let stack = Stack::start(StackOptions {
-        knobs: Knobs {
-            latency: plan.cold_latency,
-            ..Knobs::default()
-        },
-        extra_user_scopes: new_scopes.scopes,
-        ..StackOptions::default()
-    })
-    .await?;
+    let stack = Stack::start(StackOptions::cold(plan.cold_latency, new_scopes.scopes)).await?;
     let result = measure(&stack, plan, new_scopes.sets, findings).await;
     stack.shutdown().await;
     result

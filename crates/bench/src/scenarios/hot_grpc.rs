@@ -4,16 +4,12 @@
 
 use std::sync::Arc;
 
-use agentmint_proto::TokenKind;
-
 use crate::error::BenchError;
 use crate::floors::BareGrpc;
-use crate::generator;
 use crate::grpc_client::{GrpcCounters, GrpcProbe, GrpcTarget};
 use crate::plan::Plan;
-use crate::report::{Row, Unit};
-use crate::scenarios::{Findings, HotBars};
-use crate::stack::{APP_SCOPE, Stack, StackOptions, USER_SCOPE};
+use crate::scenarios::{Findings, HotBars, hot};
+use crate::stack::{Stack, StackOptions};
 
 pub const NAME: &str = "2 hot path (gRPC)";
 
@@ -31,10 +27,7 @@ pub async fn run(plan: &Plan, findings: &mut Findings) -> Result<(), BenchError>
 
 async fn measure(stack: &Stack, plan: &Plan, findings: &mut Findings) -> Result<(), BenchError> {
     let mut upstream_while_hot = 0;
-    for (kind, scope) in [
-        (TokenKind::AppOnly, APP_SCOPE),
-        (TokenKind::UserPrincipal, USER_SCOPE),
-    ] {
+    for (kind, scope) in hot::KINDS {
         let target = stack.grpc_target(kind, vec![scope.to_owned()]);
         let counters = Arc::new(GrpcCounters::default());
         // The first request fills the cache; the answer to the second (a hit) is what the floor
@@ -49,31 +42,19 @@ async fn measure(stack: &Stack, plan: &Plan, findings: &mut Findings) -> Result<
             addr: floor.addr,
             ..target.clone()
         };
-        for &concurrency in &plan.hot_concurrency {
-            let spec = plan.hot_spec(concurrency);
-            let (floor_result, measured) = generator::paired(
-                spec,
-                plan.hot_rounds,
-                || GrpcProbe::connect(&floor_target, Arc::new(GrpcCounters::default())),
-                || GrpcProbe::connect(&target, counters.clone()),
-            )
-            .await?;
-            let label = format!("{} c={concurrency}", kind.label());
-            findings.hot_rows(NAME, &label, &measured, &floor_result, BARS);
-        }
+        hot::compare(
+            plan,
+            findings,
+            NAME,
+            kind,
+            BARS,
+            || GrpcProbe::connect(&floor_target, Arc::new(GrpcCounters::default())),
+            || GrpcProbe::connect(&target, counters.clone()),
+        )
+        .await?;
         upstream_while_hot += stack.upstream_total() - upstream_before;
         floor.stop().await;
     }
-    // Every timed request must have been a cache hit, or the ratios measure something else.
-    findings.judged(
-        Row::info(
-            NAME,
-            "upstream requests during the timed runs",
-            upstream_while_hot as f64,
-            Unit::Count,
-        ),
-        "= 0",
-        upstream_while_hot == 0,
-    );
+    hot::judge_all_hits(findings, NAME, upstream_while_hot);
     Ok(())
 }

@@ -3,16 +3,13 @@
 //! bare HTTP server answering the very bytes the resolver answered, at concurrency 1, 16 and 64, for
 //! both token kinds.
 
-use agentmint_proto::TokenKind;
-
 use crate::error::BenchError;
 use crate::floors::BareHttp;
-use crate::generator;
 use crate::http_client::{HttpProbe, HttpTarget};
 use crate::plan::Plan;
 use crate::report::{Row, Unit};
-use crate::scenarios::{Findings, HotBars};
-use crate::stack::{APP_SCOPE, Stack, StackOptions, USER_SCOPE};
+use crate::scenarios::{Findings, HotBars, hot};
+use crate::stack::{Stack, StackOptions};
 
 pub const NAME: &str = "1 hot path (sandbox HTTP)";
 
@@ -36,10 +33,7 @@ async fn measure(stack: &Stack, plan: &Plan, findings: &mut Findings) -> Result<
     let mut upstream_while_hot = 0;
     let mut gateway_calls = 0;
     let mut requests = 0;
-    for (kind, scope) in [
-        (TokenKind::AppOnly, APP_SCOPE),
-        (TokenKind::UserPrincipal, USER_SCOPE),
-    ] {
+    for (kind, scope) in hot::KINDS {
         let target = stack.http_target(kind, scope)?;
         // The first request fills the cache; its body is what the floor answers.
         let body = HttpProbe::connect(&target).await?.fetch_ok().await?;
@@ -50,19 +44,16 @@ async fn measure(stack: &Stack, plan: &Plan, findings: &mut Findings) -> Result<
             addr: floor.addr,
             ..target.clone()
         };
-        for &concurrency in &plan.hot_concurrency {
-            let spec = plan.hot_spec(concurrency);
-            let (floor_result, measured) = generator::paired(
-                spec,
-                plan.hot_rounds,
-                || HttpProbe::connect(&floor_target),
-                || HttpProbe::connect(&target),
-            )
-            .await?;
-            requests += measured.latency.len();
-            let label = format!("{} c={concurrency}", kind.label());
-            findings.hot_rows(NAME, &label, &measured, &floor_result, BARS);
-        }
+        requests += hot::compare(
+            plan,
+            findings,
+            NAME,
+            kind,
+            BARS,
+            || HttpProbe::connect(&floor_target),
+            || HttpProbe::connect(&target),
+        )
+        .await?;
         upstream_while_hot += stack.upstream_total() - upstream_before;
         gateway_calls += stack.state.metrics.mints_total() - mints_before;
         floor.stop().await;
@@ -75,16 +66,6 @@ async fn measure(stack: &Stack, plan: &Plan, findings: &mut Findings) -> Result<
         gateway_calls as f64,
         Unit::Count,
     ));
-    // Every timed request must have been a cache hit, or the ratios measure something else.
-    findings.judged(
-        Row::info(
-            NAME,
-            "upstream requests during the timed runs",
-            upstream_while_hot as f64,
-            Unit::Count,
-        ),
-        "= 0",
-        upstream_while_hot == 0,
-    );
+    hot::judge_all_hits(findings, NAME, upstream_while_hot);
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 pub mod cold_chain;
 pub mod expiry;
+mod hot;
 pub mod hot_grpc;
 pub mod hot_http;
 pub mod memory;

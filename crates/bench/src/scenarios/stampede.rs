@@ -10,7 +10,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
-use agentmint_emulator::Knobs;
 use agentmint_proto::{MintTokenRequest, TokenKind};
 use tokio::sync::Barrier;
 
@@ -162,15 +161,7 @@ fn count(findings: &mut Findings, label: &str, what: &str, value: u64, expected:
 }
 
 async fn stampede(plan: &Plan, part: &Part) -> Result<Seen, BenchError> {
-    let stack = Stack::start(StackOptions {
-        knobs: Knobs {
-            latency: plan.stampede_latency,
-            ..Knobs::default()
-        },
-        extra_user_scopes: part.scopes,
-        ..StackOptions::default()
-    })
-    .await?;
+    let stack = Stack::start(StackOptions::cold(plan.stampede_latency, part.scopes)).await?;
     let result = fire(&stack, plan.stampede_callers, part).await;
     stack.shutdown().await;
     result

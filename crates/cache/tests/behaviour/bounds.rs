@@ -1,5 +1,7 @@
 //! The size bound and idle eviction (RELIABILITY 14).
 
+use std::time::Duration;
+
 use agentmint_cache::CachePolicy;
 use agentmint_entra::Hop;
 
@@ -12,13 +14,18 @@ fn bounded(max_entries: usize) -> Harness {
     })
 }
 
+fn idle_after(idle_timeout: Duration) -> Harness {
+    Harness::new(CachePolicy {
+        idle_timeout,
+        ..CachePolicy::default()
+    })
+}
+
 #[tokio::test]
 async fn beyond_the_bound_the_least_recently_used_key_is_evicted() {
     let h = bounded(3);
     let upstream = Upstream::new(&h);
-    for n in 0..3 {
-        h.get(&agent_key(n), &upstream).await.unwrap();
-    }
+    h.fill(&upstream, 3).await;
     // Key 0 is used again, so key 1 is now the least recently used.
     assert!(h.get(&agent_key(0), &upstream).await.unwrap().cache_hit);
     h.get(&agent_key(3), &upstream).await.unwrap();
@@ -60,10 +67,7 @@ async fn the_bound_is_per_hop() {
 
 #[tokio::test]
 async fn an_idle_key_stops_being_refreshed_and_is_dropped() {
-    let h = Harness::new(CachePolicy {
-        idle_timeout: 10 * MIN,
-        ..CachePolicy::default()
-    });
+    let h = idle_after(10 * MIN);
     let upstream = Upstream::new(&h);
     h.get(&agent_key(1), &upstream).await.unwrap();
 
@@ -82,10 +86,7 @@ async fn an_idle_key_stops_being_refreshed_and_is_dropped() {
 
 #[tokio::test]
 async fn a_key_in_use_is_kept_and_refreshed_past_the_idle_timeout() {
-    let h = Harness::new(CachePolicy {
-        idle_timeout: 10 * MIN,
-        ..CachePolicy::default()
-    });
+    let h = idle_after(10 * MIN);
     let upstream = Upstream::new(&h);
     let key = agent_key(1);
     h.get(&key, &upstream).await.unwrap();

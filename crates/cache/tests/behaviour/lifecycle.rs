@@ -84,9 +84,7 @@ async fn background_refresh_failures_and_evictions_are_counted() {
 async fn invalidation_drops_only_the_matching_keys() {
     let h = Harness::new(CachePolicy::default());
     let upstream = Upstream::new(&h);
-    for n in 0..3 {
-        h.get(&agent_key(n), &upstream).await.unwrap();
-    }
+    h.fill(&upstream, 3).await;
     let dropped = h.caches.invalidate_where(|key| *key == agent_key(1));
     assert_eq!(dropped, 1);
     assert_eq!(h.caches.len(), 2);
@@ -103,9 +101,7 @@ async fn invalidation_drops_only_the_matching_keys() {
 async fn dropping_the_caches_stops_every_refresher() {
     let h = Harness::new(CachePolicy::default());
     let upstream = Upstream::new(&h);
-    for n in 0..3 {
-        h.get(&agent_key(n), &upstream).await.unwrap();
-    }
+    h.fill(&upstream, 3).await;
     settle().await;
     assert_eq!(h.clock.pending_sleepers(), 3);
     // Each refresher holds a minter, hence the endpoint.

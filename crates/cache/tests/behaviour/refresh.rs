@@ -56,9 +56,7 @@ async fn refresh_in_sets_the_refresh_time() {
 async fn tokens_issued_together_refresh_spread_out() {
     let h = Harness::new(CachePolicy::default());
     let upstream = Upstream::new(&h);
-    for n in 0..100 {
-        h.get(&agent_key(n), &upstream).await.unwrap();
-    }
+    h.fill(&upstream, 100).await;
 
     h.advance_to(40 * MIN).await;
     assert_eq!(upstream.calls(), 100);
@@ -84,10 +82,7 @@ async fn tokens_issued_together_refresh_spread_out() {
 
 #[tokio::test]
 async fn a_transient_refresh_failure_keeps_serving_the_valid_token_and_backs_off() {
-    let h = Harness::exact();
-    let upstream = Upstream::new(&h);
-    let key = agent_key(1);
-    h.get(&key, &upstream).await.unwrap();
+    let (h, upstream, key) = one_token_cached().await;
     upstream.fail_with(Some(transient()));
 
     h.advance_to(45 * MIN).await;
@@ -126,10 +121,7 @@ async fn a_transient_refresh_failure_keeps_serving_the_valid_token_and_backs_off
 
 #[tokio::test]
 async fn a_permanent_refresh_failure_evicts_the_key_and_stops_refreshing() {
-    let h = Harness::exact();
-    let upstream = Upstream::new(&h);
-    let key = agent_key(1);
-    h.get(&key, &upstream).await.unwrap();
+    let (h, upstream, key) = one_token_cached().await;
     upstream.fail_with(Some(permanent()));
 
     h.advance_to(45 * MIN).await;
@@ -152,11 +144,7 @@ async fn a_permanent_refresh_failure_evicts_the_key_and_stops_refreshing() {
 
 #[tokio::test]
 async fn a_transient_failure_lasting_into_the_margin_makes_callers_wait_for_a_fresh_token() {
-    let h = Harness::exact();
-    let upstream = Upstream::gated(&h);
-    let key = agent_key(1);
-    upstream.release(1);
-    h.get(&key, &upstream).await.unwrap();
+    let (h, upstream, key) = one_token_behind_a_gate().await;
     upstream.fail_with(Some(transient()));
     upstream.release(1000);
 
@@ -175,10 +163,7 @@ async fn a_transient_failure_lasting_into_the_margin_makes_callers_wait_for_a_fr
 
 #[tokio::test]
 async fn retry_after_on_a_failed_refresh_delays_the_next_attempt() {
-    let h = Harness::exact();
-    let upstream = Upstream::new(&h);
-    let key = agent_key(1);
-    h.get(&key, &upstream).await.unwrap();
+    let (h, upstream, key) = one_token_cached().await;
     upstream.fail_with(Some(throttled(2 * MIN)));
 
     h.advance_to(45 * MIN).await;

@@ -27,10 +27,7 @@ async fn a_warm_key_is_served_without_waiting_with_the_expiry_from_receipt() {
 
 #[tokio::test]
 async fn a_token_inside_the_safety_margin_is_never_served() {
-    let h = Harness::exact();
-    let upstream = Upstream::new(&h);
-    let key = agent_key(1);
-    h.get(&key, &upstream).await.unwrap();
+    let (h, upstream, key) = one_token_cached().await;
     // Refreshes fail from here on, so token-1 is the only token there is.
     upstream.fail_with(Some(transient()));
 
@@ -68,11 +65,7 @@ async fn a_short_lifetime_gets_a_proportionally_short_margin() {
 
 #[tokio::test]
 async fn a_wall_clock_jump_changes_nothing() {
-    let h = Harness::exact();
-    let upstream = Upstream::gated(&h);
-    let key = agent_key(1);
-    upstream.release(1);
-    h.get(&key, &upstream).await.unwrap();
+    let (h, upstream, key) = one_token_behind_a_gate().await;
 
     h.clock
         .set_wall(unix(ManualClock::START_UNIX + 30 * 86_400));

@@ -88,11 +88,7 @@ async fn a_caller_that_gives_up_does_not_cancel_the_call_for_the_others() {
 
 #[tokio::test]
 async fn callers_needing_a_token_join_a_refresh_in_progress() {
-    let h = Harness::exact();
-    let upstream = Upstream::gated(&h);
-    let key = agent_key(1);
-    upstream.release(1);
-    h.get(&key, &upstream).await.unwrap();
+    let (h, upstream, key) = one_token_behind_a_gate().await;
 
     // The refresh starts at 45 min and hangs; at 55 min the token enters its margin.
     h.advance_to(45 * MIN).await;

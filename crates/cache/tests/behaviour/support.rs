@@ -72,6 +72,13 @@ impl Harness {
         settle().await;
     }
 
+    /// Caches a token for each of `agent_key(0..n)`.
+    pub async fn fill(&self, upstream: &Arc<Upstream>, n: usize) {
+        for i in 0..n {
+            self.get(&agent_key(i), upstream).await.unwrap();
+        }
+    }
+
     /// Moves time forward to `at` after the start.
     pub async fn advance_to(&self, at: Duration) {
         let elapsed = self.clock.now() - self.start;
@@ -217,6 +224,25 @@ pub fn resource(client: &str, scopes: &[&str]) -> ResourceKey {
         client_id: client.into(),
         scopes: ScopeSet::new(scopes).unwrap(),
     }
+}
+
+/// An exact harness and an upstream that has minted one token, cached for the key.
+pub async fn one_token_cached() -> (Harness, Arc<Upstream>, HopKey) {
+    let h = Harness::exact();
+    let upstream = Upstream::new(&h);
+    let key = agent_key(1);
+    h.get(&key, &upstream).await.unwrap();
+    (h, upstream, key)
+}
+
+/// An exact harness and a gated upstream that has let one token through, cached for the key.
+pub async fn one_token_behind_a_gate() -> (Harness, Arc<Upstream>, HopKey) {
+    let h = Harness::exact();
+    let upstream = Upstream::gated(&h);
+    let key = agent_key(1);
+    upstream.release(1);
+    h.get(&key, &upstream).await.unwrap();
+    (h, upstream, key)
 }
 
 /// A hop-2 key for client `agent-{n}`.

@@ -5,7 +5,7 @@ pub mod config;
 pub mod demo;
 pub mod emulator;
 pub mod gateway;
-pub mod gateway_tls;
+pub mod gateway_conn;
 pub mod probe;
 pub mod sandbox;
 pub mod token;

@@ -24,14 +24,8 @@ pub enum MiMode {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The gateway's gRPC URL: http://host:port, or https://host:port for a TLS gateway.
-    #[arg(long, env = "AGENTMINT_GATEWAY")]
-    pub gateway: String,
     #[command(flatten)]
-    pub tls: crate::cmd::gateway_tls::TlsArgs,
-    /// The file holding this sandbox's credential (never passed to the agent).
-    #[arg(long)]
-    pub credential_file: PathBuf,
+    pub gateway: crate::cmd::gateway_conn::GatewayArgs,
     /// A provider attached to this sandbox; repeat for several. The first is the default.
     #[arg(long = "provider", required = true)]
     pub providers: Vec<String>,
@@ -71,16 +65,17 @@ pub struct Args {
 
 /// Builds the resolver's config from the arguments.
 pub fn config(args: &Args) -> anyhow::Result<SandboxConfig> {
-    let credential = SandboxCredential::from_file(&args.credential_file).with_context(|| {
-        format!(
-            "reading the sandbox credential {}",
-            args.credential_file.display()
-        )
-    })?;
+    let credential =
+        SandboxCredential::from_file(&args.gateway.credential_file).with_context(|| {
+            format!(
+                "reading the sandbox credential {}",
+                args.gateway.credential_file.display()
+            )
+        })?;
     let first = args.providers[0].clone();
     Ok(SandboxConfig {
-        gateway: args.gateway.clone(),
-        gateway_tls: args.tls.gateway_tls(),
+        gateway: args.gateway.gateway.clone(),
+        gateway_tls: args.gateway.gateway_tls(),
         credential,
         providers: args.providers.clone(),
         managed_identity: match args.managed_identity {

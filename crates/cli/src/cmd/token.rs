@@ -1,8 +1,6 @@
 //! `agentmint token`: the operator's debug client. Mints through a gateway with a sandbox credential
 //! and prints the decoded claims and expiry; the raw token only with `--raw`.
 
-use std::path::PathBuf;
-
 use agentmint_proto::{FailureDetails, MintTokenRequest, TokenBrokerClient, TokenKind};
 use anyhow::Context;
 use tonic::metadata::MetadataValue;
@@ -17,14 +15,8 @@ pub enum Kind {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The gateway's gRPC URL, e.g. http://127.0.0.1:7443 (https:// for a TLS gateway).
-    #[arg(long, env = "AGENTMINT_GATEWAY")]
-    pub gateway: String,
     #[command(flatten)]
-    pub tls: crate::cmd::gateway_tls::TlsArgs,
-    /// A file holding the sandbox credential to authenticate with.
-    #[arg(long)]
-    pub credential_file: PathBuf,
+    pub gateway: crate::cmd::gateway_conn::GatewayArgs,
     #[arg(long)]
     pub provider: String,
     #[arg(long, value_enum, default_value = "app")]
@@ -38,16 +30,16 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<u8> {
-    let credential = std::fs::read_to_string(&args.credential_file)
-        .with_context(|| format!("reading {}", args.credential_file.display()))?;
+    let credential = std::fs::read_to_string(&args.gateway.credential_file)
+        .with_context(|| format!("reading {}", args.gateway.credential_file.display()))?;
     let bearer: MetadataValue<_> = format!("Bearer {}", credential.trim())
         .parse()
         .context("the credential file holds characters not allowed in a header")?;
-    let endpoint = args.tls.gateway_tls().endpoint(&args.gateway)?;
+    let endpoint = args.gateway.gateway_tls().endpoint(&args.gateway.gateway)?;
     let channel = endpoint
         .connect()
         .await
-        .with_context(|| format!("connecting to {}", args.gateway))?;
+        .with_context(|| format!("connecting to {}", args.gateway.gateway))?;
     let mut client = TokenBrokerClient::new(channel);
     let mut request = tonic::Request::new(MintTokenRequest {
         provider: args.provider.clone(),

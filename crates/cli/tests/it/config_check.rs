@@ -6,6 +6,13 @@ use agentmint_testkit::pki;
 
 use crate::support;
 
+/// `agentmint config check ARGS`: its exit code, stdout and stderr.
+fn config_check(args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["config", "check"];
+    all.extend_from_slice(args);
+    support::run(&all, &[], Duration::from_secs(20))
+}
+
 #[test]
 fn config_check_reports_every_mistake_with_file_and_line() {
     let dir = support::tempdir();
@@ -29,11 +36,7 @@ providers = ["nope"]
 "#,
     )
     .unwrap();
-    let (code, out, err) = support::run(
-        &["config", "check", &support::path_str(&path)],
-        &[],
-        Duration::from_secs(20),
-    );
+    let (code, out, err) = config_check(&[&support::path_str(&path)]);
     assert_eq!(code, 1, "{out}{err}");
     let file = support::path_str(&path);
     for (line, needle) in [
@@ -60,32 +63,16 @@ fn gateway_refuses_to_start_with_an_expired_certificate() {
     std::fs::write(dir.path().join("bp.key"), key.serialize_pem()).unwrap();
     std::fs::write(dir.path().join("bp.pem"), cert).unwrap();
     let path = dir.path().join("gateway.toml");
-    std::fs::write(
-        &path,
-        r#"[[provider]]
-name = "a"
-tenant = "00000000-0000-0000-0000-0000000000aa"
-blueprint_client_id = "00000000-0000-0000-0000-000000000001"
-agent_identity_client_id = "00000000-0000-0000-0000-000000000002"
-[provider.credential]
-type = "certificate"
-key_file = "bp.key"
-certificate_file = "bp.pem"
-[provider.scopes]
-app_allowed = ["https://graph.microsoft.com/.default"]
-
-[[sandbox]]
-name = "s"
-credential_sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
-providers = ["a"]
-"#,
-    )
-    .unwrap();
-    let (code, _out, err) = support::run(
-        &["config", "check", &support::path_str(&path)],
-        &[],
-        Duration::from_secs(20),
+    let config = agentmint_testkit::config::one_provider(
+        "a",
+        "tenant = \"00000000-0000-0000-0000-0000000000aa\"\n\
+         blueprint_client_id = \"00000000-0000-0000-0000-000000000001\"\n\
+         agent_identity_client_id = \"00000000-0000-0000-0000-000000000002\"",
+        "type = \"certificate\"\nkey_file = \"bp.key\"\ncertificate_file = \"bp.pem\"",
+        &"0".repeat(64),
     );
+    std::fs::write(&path, config).unwrap();
+    let (code, _out, err) = config_check(&[&support::path_str(&path)]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("expired"), "{err}");
     let (code, _out, err) = support::run(
@@ -113,16 +100,11 @@ fn the_example_config_passes_a_structure_check_and_fails_on_its_missing_files() 
         env!("CARGO_MANIFEST_DIR"),
         "/../../config/gateway.example.toml"
     );
-    let (code, out, err) = support::run(
-        &["config", "check", "--structure-only", example],
-        &[],
-        Duration::from_secs(20),
-    );
+    let (code, out, err) = config_check(&["--structure-only", example]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("ok (3 providers, 2 sandboxes"), "{out}");
 
-    let (code, out, err) =
-        support::run(&["config", "check", example], &[], Duration::from_secs(20));
+    let (code, out, err) = config_check(&[example]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(
         err.lines()

@@ -180,19 +180,13 @@ fn client_secret(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<CredentialSpec>
     let path = ctx.path("secret_file", at)?;
     let mut secret_sha256 = None;
     if ctx.check_files {
-        let secret = ctx.read("secret_file", at, &path)?;
-        let trimmed = secret.trim_ascii();
-        if trimmed.is_empty() {
-            ctx.report
-                .error(
-                    at.span(),
-                    format!("`secret_file` {} is empty", path.display()),
-                )
-                .hint("it should hold the client secret's value, nothing else");
-            return None;
-        }
-        ctx.warn_if_world_readable("secret_file", at, &path);
-        secret_sha256 = Some(Fingerprint::of(trimmed));
+        let secret = ctx.read_secret(
+            "secret_file",
+            at,
+            &path,
+            "the client secret's value, nothing else",
+        )?;
+        secret_sha256 = Some(Fingerprint::of(secret.trim_ascii()));
     }
     Some(CredentialSpec::ClientSecret {
         secret_file: path,

@@ -90,6 +90,26 @@ impl Ctx<'_> {
         }
     }
 
+    /// Reads a file holding one secret (a client secret, a sandbox credential): an empty one is an
+    /// error whose hint says what `holds`, a world-readable one a warning.
+    pub(crate) fn read_secret(
+        &mut self,
+        key: &str,
+        at: At<&str>,
+        path: &std::path::Path,
+        holds: &str,
+    ) -> Option<Vec<u8>> {
+        let bytes = self.read(key, at, path)?;
+        if bytes.trim_ascii().is_empty() {
+            self.report
+                .error(at.span(), format!("`{key}` {} is empty", path.display()))
+                .hint(format!("it should hold {holds}"));
+            return None;
+        }
+        self.warn_if_world_readable(key, at, path);
+        Some(bytes)
+    }
+
     /// Warns when a file holding a key or secret is readable by every user on the machine.
     pub(crate) fn warn_if_world_readable(
         &mut self,

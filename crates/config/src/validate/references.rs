@@ -60,15 +60,19 @@ pub(super) fn check(
     }
 }
 
+/// The first item other than `items[i]` whose value equals its value.
+fn another_with_the_same_value<T: PartialEq>(items: &[At<T>], i: usize) -> Option<&At<T>> {
+    items
+        .iter()
+        .enumerate()
+        .find(|(j, item)| *j != i && item.value == items[i].value)
+        .map(|(_, item)| item)
+}
+
 /// Reports every use of a name used more than once, each pointing at another use.
 fn duplicates(what: &str, names: &[At<&str>], report: &mut Report<'_>) {
     for (i, name) in names.iter().enumerate() {
-        let Some(other) = names
-            .iter()
-            .enumerate()
-            .find(|(j, n)| *j != i && n.value == name.value)
-            .map(|(_, n)| n)
-        else {
+        let Some(other) = another_with_the_same_value(names, i) else {
             continue;
         };
         let other_line = report.line(&other.span());
@@ -93,12 +97,7 @@ fn duplicates(what: &str, names: &[At<&str>], report: &mut Report<'_>) {
 fn shared_credentials(sandboxes: &[sandbox::Checked<'_>], report: &mut Report<'_>) {
     let hashes: Vec<At<[u8; 32]>> = sandboxes.iter().filter_map(|s| s.credential).collect();
     for (i, hash) in hashes.iter().enumerate() {
-        let Some(other) = hashes
-            .iter()
-            .enumerate()
-            .find(|(j, h)| *j != i && h.value == hash.value)
-            .map(|(_, h)| h)
-        else {
+        let Some(other) = another_with_the_same_value(&hashes, i) else {
             continue;
         };
         let other_line = report.line(&other.span());

@@ -98,20 +98,14 @@ fn credential(
             if !ctx.check_files {
                 return Some((SandboxCredentialSpec::Unread(path), at.span()));
             }
-            let bytes = ctx.read("credential_file", at, &path)?;
+            let bytes = ctx.read_secret(
+                "credential_file",
+                at,
+                &path,
+                "the sandbox's bearer credential",
+            )?;
             // An editor's trailing newline is not part of the credential.
-            let credential = bytes.trim_ascii_end();
-            if credential.is_empty() {
-                ctx.report
-                    .error(
-                        at.span(),
-                        format!("`credential_file` {} is empty", path.display()),
-                    )
-                    .hint("it should hold the sandbox's bearer credential");
-                return None;
-            }
-            ctx.warn_if_world_readable("credential_file", at, &path);
-            let sha256 = Sha256::digest(credential).into();
+            let sha256 = Sha256::digest(bytes.trim_ascii_end()).into();
             Some((SandboxCredentialSpec::File { path, sha256 }, at.span()))
         }
     }

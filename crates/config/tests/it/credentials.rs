@@ -72,11 +72,7 @@ fn a_combined_key_and_certificate_file_is_accepted_certificate_first() {
 #[test]
 fn a_missing_key_file_is_reported_with_its_resolved_path() {
     let fx = Fixture::new();
-    let errs = fx.errors(&agent_provider(
-        "type = \"certificate\"\nkey_file = \"keys/nope.key\"",
-    ));
-    assert_eq!(errs.len(), 1, "{}", render(&errs));
-    let d = &errs[0];
+    let d = fx.credential_error("type = \"certificate\"\nkey_file = \"keys/nope.key\"");
     assert_eq!(d.line, CREDENTIAL_LINE + 1);
     let shown = fx.path("keys/nope.key");
     assert!(
@@ -99,58 +95,34 @@ fn a_key_file_without_a_private_key_is_refused() {
     let cert = valid_self_signed(rsa_key());
     let fx = Fixture::new();
     fx.write("only-cert.pem", &cert);
-    let errs = fx.errors(&agent_provider(
-        "type = \"certificate\"\nkey_file = \"only-cert.pem\"",
-    ));
-    assert_eq!(errs.len(), 1, "{}", render(&errs));
-    assert!(
-        errs[0].message.ends_with("holds no private key"),
-        "{}",
-        errs[0]
-    );
+    let d = fx.credential_error("type = \"certificate\"\nkey_file = \"only-cert.pem\"");
+    assert!(d.message.ends_with("holds no private key"), "{d}");
 }
 
 #[test]
 fn a_file_that_is_not_pem_is_refused_without_echoing_it() {
     let fx = Fixture::new();
     fx.write("k.key", "SUPERSECRETKEYMATERIAL");
-    let errs = fx.errors(&agent_provider(
-        "type = \"certificate\"\nkey_file = \"k.key\"",
-    ));
-    assert_eq!(errs.len(), 1, "{}", render(&errs));
-    assert!(errs[0].message.contains("is not a PEM file"));
-    assert!(!render(&errs).contains("SUPERSECRET"));
+    let d = fx.credential_error("type = \"certificate\"\nkey_file = \"k.key\"");
+    assert!(d.message.contains("is not a PEM file"));
+    assert!(!d.to_string().contains("SUPERSECRET"));
 }
 
 #[test]
 fn a_key_without_its_certificate_says_where_to_put_it() {
     let fx = Fixture::new();
     fx.write("k.key", rsa_key().serialize_pem());
-    let errs = fx.errors(&agent_provider(
-        "type = \"certificate\"\nkey_file = \"k.key\"",
-    ));
-    assert_eq!(errs.len(), 1, "{}", render(&errs));
-    assert!(errs[0].message.contains("holds no certificate"));
-    assert!(
-        errs[0]
-            .hint
-            .as_deref()
-            .unwrap()
-            .contains("certificate_file")
-    );
+    let d = fx.credential_error("type = \"certificate\"\nkey_file = \"k.key\"");
+    assert!(d.message.contains("holds no certificate"));
+    assert!(d.hint.as_deref().unwrap().contains("certificate_file"));
 }
 
 #[test]
 fn a_certificate_of_another_key_is_refused() {
     let fx = certificate_fixture(&valid_self_signed(other_rsa_key()));
-    let errs = fx.errors(&agent_provider(CERTIFICATE));
-    assert_eq!(errs.len(), 1, "{}", render(&errs));
-    assert_eq!(errs[0].line, CREDENTIAL_LINE + 2);
-    assert!(
-        errs[0]
-            .message
-            .contains("does not belong to the private key")
-    );
+    let d = fx.credential_error(CERTIFICATE);
+    assert_eq!(d.line, CREDENTIAL_LINE + 2);
+    assert!(d.message.contains("does not belong to the private key"));
 }
 
 #[test]
@@ -159,9 +131,8 @@ fn a_non_rsa_key_is_refused() {
     let fx = Fixture::new();
     fx.write("keys/bp.key", ec.serialize_pem());
     fx.write("keys/bp.crt", valid_self_signed(&ec));
-    let errs = fx.errors(&agent_provider(CERTIFICATE));
-    assert_eq!(errs.len(), 1, "{}", render(&errs));
-    assert!(errs[0].message.contains("holds a key that is not RSA"));
+    let d = fx.credential_error(CERTIFICATE);
+    assert!(d.message.contains("holds a key that is not RSA"));
 }
 
 #[test]
@@ -189,10 +160,9 @@ fn an_expired_certificate_is_an_error() {
         Duration::days(-30),
         Duration::days(-1),
     ));
-    let errs = fx.errors(&agent_provider(CERTIFICATE));
-    assert_eq!(errs.len(), 1, "{}", render(&errs));
-    assert_eq!(errs[0].line, CREDENTIAL_LINE + 2);
-    assert!(errs[0].message.contains("expired at"), "{}", errs[0]);
+    let d = fx.credential_error(CERTIFICATE);
+    assert_eq!(d.line, CREDENTIAL_LINE + 2);
+    assert!(d.message.contains("expired at"), "{d}");
 }
 
 #[test]
@@ -394,10 +364,9 @@ fn an_explicit_token_file_wins_over_the_environment() {
 fn a_missing_certificate_file_is_reported_at_its_value() {
     let fx = Fixture::new();
     fx.write("keys/bp.key", rsa_key().serialize_pem());
-    let errs = fx.errors(&agent_provider(CERTIFICATE));
-    assert_eq!(errs.len(), 1, "{}", render(&errs));
-    assert_eq!((errs[0].line, errs[0].column), (CREDENTIAL_LINE + 2, 20));
-    assert!(errs[0].message.contains(&format!(
+    let d = fx.credential_error(CERTIFICATE);
+    assert_eq!((d.line, d.column), (CREDENTIAL_LINE + 2, 20));
+    assert!(d.message.contains(&format!(
         "cannot read `certificate_file` {}",
         fx.path("keys/bp.crt").display()
     )));
@@ -406,14 +375,10 @@ fn a_missing_certificate_file_is_reported_at_its_value() {
 #[test]
 fn a_missing_token_file_is_reported_with_its_path() {
     let fx = Fixture::new();
-    let errs = fx.errors(&agent_provider(
-        "type = \"workload_identity\"\ntoken_file = \"tokens/sa\"",
-    ));
-    assert_eq!(errs.len(), 1, "{}", render(&errs));
-    assert_eq!(errs[0].line, CREDENTIAL_LINE + 1);
+    let d = fx.credential_error("type = \"workload_identity\"\ntoken_file = \"tokens/sa\"");
+    assert_eq!(d.line, CREDENTIAL_LINE + 1);
     assert!(
-        errs[0]
-            .message
+        d.message
             .contains(&fx.path("tokens/sa").display().to_string())
     );
 }

@@ -120,12 +120,7 @@ fn a_tenant_may_be_a_verified_domain_but_not_an_alias() {
 #[test]
 fn a_bad_provider_name_is_refused() {
     let src = agent_provider(SECRET).replace("\"mail-agent\"", "\"Mail Agent\"");
-    let errs = error_lines(&src);
-    assert_eq!(errs[0].0, 2, "{errs:?}");
-    assert!(
-        errs[0].1.contains("`name` must be 1 to 64 characters"),
-        "{errs:?}"
-    );
+    first_error(&src, 2, "`name` must be 1 to 64 characters");
 }
 
 #[test]
@@ -133,16 +128,13 @@ fn agent_only_fields_on_an_app_provider_are_refused() {
     let src = app_provider(&format!(
         "blueprint_client_id = \"{GUID_B}\"\nagent_user = {{ upn = \"a@contoso.com\" }}"
     ));
-    let errs = error_lines(&src);
-    assert_eq!(errs.len(), 2, "{errs:?}");
-    assert_eq!(errs[0].0, 6);
-    assert!(
-        errs[0]
-            .1
-            .contains("`blueprint_client_id` applies only to kind = \"agent\"")
+    errors_at(
+        &src,
+        &[
+            (6, "`blueprint_client_id` applies only to kind = \"agent\""),
+            (7, "`agent_user` applies only"),
+        ],
     );
-    assert_eq!(errs[1].0, 7);
-    assert!(errs[1].1.contains("`agent_user` applies only"));
 }
 
 #[test]
@@ -257,17 +249,13 @@ fn duplicate_provider_names_are_reported_at_both_positions() {
     let one = agent_provider(SECRET);
     let provider_only = &one[..one.find("[[sandbox]]").unwrap()];
     let src = format!("{provider_only}{one}");
-    let errs = error_lines(&src);
-    assert_eq!(errs.len(), 2, "{errs:?}");
-    assert_eq!(errs[0].0, 2);
-    assert!(
-        errs[0]
-            .1
-            .contains("provider name `mail-agent` is used again at line 17"),
-        "{errs:?}"
+    errors_at(
+        &src,
+        &[
+            (2, "provider name `mail-agent` is used again at line 17"),
+            (17, "is already used at line 2"),
+        ],
     );
-    assert_eq!(errs[1].0, 17);
-    assert!(errs[1].1.contains("is already used at line 2"), "{errs:?}");
 }
 
 #[test]

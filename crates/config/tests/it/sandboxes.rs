@@ -51,10 +51,7 @@ fn a_sandbox_with_no_providers_is_refused() {
     let src = with_sandboxes(&format!(
         "[[sandbox]]\nname = \"sbx-1\"\ncredential_sha256 = \"{SHA}\"\nproviders = []\n"
     ));
-    let errs = error_lines(&src);
-    assert_eq!(errs.len(), 1, "{errs:?}");
-    assert_eq!(errs[0].0, 19);
-    assert!(errs[0].1.contains("attaches no provider"));
+    one_error(&src, 19, "attaches no provider");
 }
 
 #[test]

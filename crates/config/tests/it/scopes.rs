@@ -86,13 +86,7 @@ app_allowed = ["https://api.botframework.com/.default"]
 user_default = ["https://graph.microsoft.com/Mail.Read"]
 "#
     );
-    let errs = error_lines(&src);
-    assert_eq!(errs[0].0, 10, "{errs:?}");
-    assert!(
-        errs[0]
-            .1
-            .contains("`user_default` does not apply to kind = \"app\"")
-    );
+    first_error(&src, 10, "`user_default` does not apply to kind = \"app\"");
 }
 
 #[test]

@@ -50,6 +50,25 @@ pub fn one_error(source: &str, line: usize, needle: &str) -> Diagnostic {
     d
 }
 
+/// Asserts the errors of `source`, in order: each on its line, its message containing its needle.
+#[track_caller]
+pub fn errors_at(source: &str, expected: &[(usize, &str)]) {
+    let errs = error_lines(source);
+    assert_eq!(errs.len(), expected.len(), "{errs:?}");
+    for ((line, message), (want_line, needle)) in errs.iter().zip(expected) {
+        assert_eq!(line, want_line, "{errs:?}");
+        assert!(message.contains(needle), "{needle:?}: {errs:?}");
+    }
+}
+
+/// Asserts that the first error of `source` is on `line` and its message contains `needle`.
+#[track_caller]
+pub fn first_error(source: &str, line: usize, needle: &str) {
+    let errs = error_lines(source);
+    assert_eq!(errs[0].0, line, "{errs:?}");
+    assert!(errs[0].1.contains(needle), "{needle:?}: {errs:?}");
+}
+
 pub fn render(diags: &[Diagnostic]) -> String {
     diags.iter().map(|d| format!("{d}\n")).collect()
 }
@@ -122,6 +141,14 @@ impl Fixture {
     ) -> Result<Loaded, Diagnostics> {
         let origin = self.write("gateway.toml", source);
         parse(source, &origin, env, &ParseOptions { check_files: true })
+    }
+
+    /// The one error of [`agent_provider`] with `credential` as its credential table, files checked.
+    #[track_caller]
+    pub fn credential_error(&self, credential: &str) -> Diagnostic {
+        let errs = self.errors(&agent_provider(credential));
+        assert_eq!(errs.len(), 1, "{}", render(&errs));
+        errs.into_iter().next().unwrap()
     }
 
     #[track_caller]

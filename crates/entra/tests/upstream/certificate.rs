@@ -17,6 +17,18 @@ use crate::support::*;
 const AUD: &str =
     "https://login.microsoftonline.com/11111111-1111-1111-1111-111111111111/oauth2/v2.0/token";
 
+/// The wall time the assertion tests start at, in Unix seconds.
+const START_SECS: u64 = 1_800_000_000;
+
+fn start_time() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(START_SECS)
+}
+
+/// A certificate credential on a manual clock that starts at [`start_time`].
+fn at_start() -> (CertificateCredential, Arc<ManualClock>) {
+    with_clock(start_time())
+}
+
 fn with_clock(at: SystemTime) -> (CertificateCredential, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::starting_at(at));
     let cred = certificate_credential(SigningAlgorithm::Ps256).with_clock(clock.clone());
@@ -160,34 +172,32 @@ fn the_legacy_rs256_assertion_carries_a_sha1_x5t() {
 
 #[test]
 fn the_assertion_claims_are_aud_iss_sub_jti_and_a_ten_minute_window() {
-    let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-    let (cred, _) = with_clock(start);
+    let (cred, _) = at_start();
     let c = claims(cred.assertion(AUD, BLUEPRINT).unwrap().expose());
     assert_eq!(c["aud"], AUD);
     assert_eq!(c["iss"], BLUEPRINT);
     assert_eq!(c["sub"], BLUEPRINT);
     assert!(uuid::Uuid::parse_str(c["jti"].as_str().unwrap()).is_ok());
-    assert_eq!(c["nbf"], 1_800_000_000u64);
-    assert_eq!(c["iat"], 1_800_000_000u64);
-    assert_eq!(c["exp"], 1_800_000_000u64 + 600);
+    assert_eq!(c["nbf"], START_SECS);
+    assert_eq!(c["iat"], START_SECS);
+    assert_eq!(c["exp"], START_SECS + 600);
 }
 
 #[test]
 fn an_assertion_is_reused_until_a_minute_before_it_expires() {
-    let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-    let (cred, clock) = with_clock(start);
+    let (cred, clock) = at_start();
     let first = cred.assertion(AUD, BLUEPRINT).unwrap();
     clock.advance(ASSERTION_LIFETIME - Duration::from_secs(61));
     assert_eq!(cred.assertion(AUD, BLUEPRINT).unwrap(), first);
     clock.advance(Duration::from_secs(1));
     let second = cred.assertion(AUD, BLUEPRINT).unwrap();
     assert_ne!(second, first);
-    assert_eq!(claims(second.expose())["iat"], 1_800_000_000u64 + 540);
+    assert_eq!(claims(second.expose())["iat"], START_SECS + 540);
 }
 
 #[test]
 fn each_audience_and_client_id_gets_its_own_assertion() {
-    let (cred, _) = with_clock(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+    let (cred, _) = at_start();
     let a = cred.assertion(AUD, BLUEPRINT).unwrap();
     let b = cred.assertion(AUD, APP_ID).unwrap();
     let c = cred
@@ -200,13 +210,12 @@ fn each_audience_and_client_id_gets_its_own_assertion() {
 
 #[test]
 fn a_clock_that_jumps_back_gets_a_fresh_assertion() {
-    let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-    let (cred, clock) = with_clock(start);
+    let (cred, clock) = at_start();
     let first = cred.assertion(AUD, BLUEPRINT).unwrap();
-    clock.set_wall(start - Duration::from_secs(3600));
+    clock.set_wall(start_time() - Duration::from_secs(3600));
     let second = cred.assertion(AUD, BLUEPRINT).unwrap();
     assert_ne!(first, second);
-    assert_eq!(claims(second.expose())["nbf"], 1_800_000_000u64 - 3600);
+    assert_eq!(claims(second.expose())["nbf"], START_SECS - 3600);
 }
 
 #[test]

@@ -44,10 +44,18 @@ impl Tokens {
             user: user_token("user"),
         }
     }
+
+    /// The good tokens with one changed by `edit`.
+    fn good_but(edit: impl FnOnce(&mut Tokens)) -> Self {
+        let mut tokens = Self::good();
+        edit(&mut tokens);
+        tokens
+    }
 }
 
-/// Mounts the three hops, each answering only its exact form.
-async fn mount_agent_hops(server: &MockServer, t: &Tokens) {
+/// A token endpoint serving the three hops with `t`, each answering only its exact form.
+async fn agent_hops(t: &Tokens) -> MockServer {
+    let server = MockServer::start().await;
     let hop3_scope = format!("{USER_READ} openid profile offline_access");
     let routes = [
         (hop1_form(), t.t1.clone()),
@@ -62,24 +70,26 @@ async fn mount_agent_hops(server: &MockServer, t: &Tokens) {
         ),
     ];
     for (form, token) in routes {
-        Mock::given(method("POST"))
-            .and(path(token_path()))
-            .and(form)
-            .respond_with(ResponseTemplate::new(200).set_body_json(token_body(&token)))
-            .mount(server)
-            .await;
+        token_answer(form, &token).mount(&server).await;
     }
+    server
 }
 
 async fn requests(server: &MockServer) -> usize {
     server.received_requests().await.unwrap().len()
 }
 
+/// Mounts hop 3 for the Agent User named by UPN (`agent_hops` names it by object id).
+async fn mount_upn_hop3(server: &MockServer, t: &Tokens) {
+    let hop3_scope = format!("{USER_READ} openid profile offline_access");
+    let form = hop3_form(&t.t1, &t.t2, "username", USER_UPN, &hop3_scope);
+    token_answer(form, &t.user).mount(server).await;
+}
+
 #[tokio::test]
 async fn an_app_only_token_takes_exactly_two_requests() {
-    let server = MockServer::start().await;
     let t = Tokens::good();
-    mount_agent_hops(&server, &t).await;
+    let server = agent_hops(&t).await;
     let chain = Chain::new(fast_client(), MapCache::new());
     let minted = chain
         .app_only_token(&agent(&server, certificate()), &scopes(GRAPH))
@@ -91,9 +101,8 @@ async fn an_app_only_token_takes_exactly_two_requests() {
 
 #[tokio::test]
 async fn an_agent_user_token_takes_exactly_three_requests_and_then_none() {
-    let server = MockServer::start().await;
     let t = Tokens::good();
-    mount_agent_hops(&server, &t).await;
+    let server = agent_hops(&t).await;
     let chain = Chain::new(fast_client(), MapCache::new());
     let agent = agent(&server, certificate());
     let user = UserSelector::ObjectId(USER_OID.into());
@@ -117,8 +126,7 @@ async fn an_agent_user_token_takes_exactly_three_requests_and_then_none() {
 
 #[tokio::test]
 async fn no_cache_mints_every_hop_on_every_call() {
-    let server = MockServer::start().await;
-    mount_agent_hops(&server, &Tokens::good()).await;
+    let server = agent_hops(&Tokens::good()).await;
     let chain = Chain::new(fast_client(), Arc::new(NoCache));
     let agent = agent(&server, certificate());
     let first = chain.app_only_token(&agent, &scopes(GRAPH)).await.unwrap();
@@ -136,8 +144,7 @@ async fn no_cache_mints_every_hop_on_every_call() {
 
 #[tokio::test]
 async fn a_refresh_of_hop2_gets_t1_through_the_cache() {
-    let server = MockServer::start().await;
-    mount_agent_hops(&server, &Tokens::good()).await;
+    let server = agent_hops(&Tokens::good()).await;
     let cache = MapCache::new();
     let chain = Chain::new(fast_client(), cache.clone());
     chain
@@ -162,8 +169,7 @@ async fn a_refresh_of_hop2_gets_t1_through_the_cache() {
 
 #[tokio::test]
 async fn the_t1_key_names_the_credential_fingerprint_and_fmi_path() {
-    let server = MockServer::start().await;
-    mount_agent_hops(&server, &Tokens::good()).await;
+    let server = agent_hops(&Tokens::good()).await;
     let cache = MapCache::new();
     let chain = Chain::new(fast_client(), cache.clone());
     let credential = certificate();
@@ -189,8 +195,7 @@ async fn the_t1_key_names_the_credential_fingerprint_and_fmi_path() {
 }
 
 async fn mismatch(t: Tokens, user: bool) -> agentmint_entra::EntraError {
-    let server = MockServer::start().await;
-    mount_agent_hops(&server, &t).await;
+    let server = agent_hops(&t).await;
     let chain = Chain::new(fast_client(), Arc::new(NoCache));
     let agent = agent(&server, certificate());
     let err = if user {
@@ -228,70 +233,16 @@ async fn a_token_with_the_wrong_claims_is_refused_at_its_hop() {
     let graph_t1 = jwt::unsigned(
         &json!({"tid": TENANT, "aud": GRAPH_RESOURCE, "appid": BLUEPRINT, "idtyp": "app"}),
     );
+    // The good tokens but one, whether the user chain runs, the hop that refuses, the needles.
+    #[rustfmt::skip]
     let cases: [(Tokens, bool, Hop, &[&str]); 7] = [
-        (
-            Tokens {
-                t1: app_token(APP_ID, "t1"),
-                ..Tokens::good()
-            },
-            false,
-            Hop::Blueprint,
-            &["appid", APP_ID, BLUEPRINT],
-        ),
-        (
-            Tokens {
-                app: other_tenant,
-                ..Tokens::good()
-            },
-            false,
-            Hop::AgentIdentity,
-            &["tid"],
-        ),
-        (
-            Tokens {
-                t2: app_token(BLUEPRINT, "t2"),
-                ..Tokens::good()
-            },
-            true,
-            Hop::AgentIdentity,
-            &["appid"],
-        ),
-        (
-            Tokens {
-                user: app_token(AGENT_ID, "user"),
-                ..Tokens::good()
-            },
-            true,
-            Hop::AgentUser,
-            &["idtyp"],
-        ),
-        (
-            Tokens {
-                user: other_user,
-                ..Tokens::good()
-            },
-            true,
-            Hop::AgentUser,
-            &["oid", MI_ID, USER_OID],
-        ),
-        (
-            Tokens {
-                app: other_resource,
-                ..Tokens::good()
-            },
-            false,
-            Hop::AgentIdentity,
-            &["aud", "https://management.azure.com", GRAPH_RESOURCE],
-        ),
-        (
-            Tokens {
-                t1: graph_t1,
-                ..Tokens::good()
-            },
-            false,
-            Hop::Blueprint,
-            &["aud", EXCHANGE_APP_ID],
-        ),
+        (Tokens::good_but(|t| t.t1 = app_token(APP_ID, "t1")), false, Hop::Blueprint, &["appid", APP_ID, BLUEPRINT]),
+        (Tokens::good_but(|t| t.app = other_tenant), false, Hop::AgentIdentity, &["tid"]),
+        (Tokens::good_but(|t| t.t2 = app_token(BLUEPRINT, "t2")), true, Hop::AgentIdentity, &["appid"]),
+        (Tokens::good_but(|t| t.user = app_token(AGENT_ID, "user")), true, Hop::AgentUser, &["idtyp"]),
+        (Tokens::good_but(|t| t.user = other_user), true, Hop::AgentUser, &["oid", MI_ID, USER_OID]),
+        (Tokens::good_but(|t| t.app = other_resource), false, Hop::AgentIdentity, &["aud", "https://management.azure.com", GRAPH_RESOURCE]),
+        (Tokens::good_but(|t| t.t1 = graph_t1), false, Hop::Blueprint, &["aud", EXCHANGE_APP_ID]),
     ];
     for (tokens, user, hop, needles) in cases {
         let err = mismatch(tokens, user).await;
@@ -325,11 +276,8 @@ async fn a_managed_identity_token_returned_as_the_apps_token_is_refused_naming_a
     let server = MockServer::start().await;
     let credential = mount_app_service_mi(&server).await;
     // A broken upstream (or the openclaw bug's shape): the "app token" carries the MI's appid.
-    Mock::given(method("POST"))
-        .and(path(token_path()))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(token_body(&app_token(MI_ID, "wrong"))),
-        )
+    token_post()
+        .respond_with(token_reply(&app_token(MI_ID, "wrong")))
         .mount(&server)
         .await;
     let chain = Chain::new(fast_client(), Arc::new(NoCache));
@@ -354,18 +302,14 @@ async fn the_managed_identity_assertion_is_cached_across_scopes() {
     let vault = jwt::unsigned(
         &json!({"tid": TENANT, "aud": "https://vault.azure.net", "appid": APP_ID, "idtyp": "app"}),
     );
-    Mock::given(method("POST"))
-        .and(path(token_path()))
+    token_post()
         .and(body_string_contains("vault.azure.net"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_body(&vault)))
+        .respond_with(token_reply(&vault))
         .with_priority(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path(token_path()))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(token_body(&app_token(APP_ID, "app"))),
-        )
+    token_post()
+        .respond_with(token_reply(&app_token(APP_ID, "app")))
         .mount(&server)
         .await;
     let cache = MapCache::new();
@@ -392,8 +336,7 @@ async fn the_managed_identity_assertion_is_cached_across_scopes() {
 
 #[tokio::test]
 async fn an_expired_certificate_fails_hop1_without_calling_entra() {
-    let server = MockServer::start().await;
-    mount_agent_hops(&server, &Tokens::good()).await;
+    let server = agent_hops(&Tokens::good()).await;
     let clock = ManualClock::starting_at(cert_not_after() + Duration::from_secs(60));
     let cred = certificate_credential(SigningAlgorithm::Ps256).with_clock(Arc::new(clock));
     let chain = Chain::new(fast_client(), Arc::new(NoCache));
@@ -414,16 +357,9 @@ async fn an_expired_certificate_fails_hop1_without_calling_entra() {
 
 #[tokio::test]
 async fn an_upn_selects_the_user_with_username() {
-    let server = MockServer::start().await;
     let t = Tokens::good();
-    mount_agent_hops(&server, &t).await;
-    let hop3_scope = format!("{USER_READ} openid profile offline_access");
-    Mock::given(method("POST"))
-        .and(path(token_path()))
-        .and(hop3_form(&t.t1, &t.t2, "username", USER_UPN, &hop3_scope))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_body(&t.user)))
-        .mount(&server)
-        .await;
+    let server = agent_hops(&t).await;
+    mount_upn_hop3(&server, &t).await;
     let chain = Chain::new(fast_client(), MapCache::new());
     let user = UserSelector::Upn(USER_UPN.into());
     let minted = chain
@@ -435,21 +371,14 @@ async fn an_upn_selects_the_user_with_username() {
 
 #[tokio::test]
 async fn a_user_token_for_another_upn_is_refused_at_hop3() {
-    let server = MockServer::start().await;
     let t = Tokens {
         user: jwt::unsigned(
             &json!({"tid": TENANT, "aud": GRAPH_RESOURCE, "appid": AGENT_ID, "idtyp": "user", "upn": "mallory@contoso.example"}),
         ),
         ..Tokens::good()
     };
-    mount_agent_hops(&server, &t).await;
-    let hop3_scope = format!("{USER_READ} openid profile offline_access");
-    Mock::given(method("POST"))
-        .and(path(token_path()))
-        .and(hop3_form(&t.t1, &t.t2, "username", USER_UPN, &hop3_scope))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_body(&t.user)))
-        .mount(&server)
-        .await;
+    let server = agent_hops(&t).await;
+    mount_upn_hop3(&server, &t).await;
     let chain = Chain::new(fast_client(), Arc::new(NoCache));
     let err = chain
         .agent_user_token(
@@ -472,8 +401,7 @@ async fn a_user_token_for_another_upn_is_refused_at_hop3() {
 
 #[tokio::test]
 async fn no_public_operation_mints_an_exchange_scope_and_none_calls_upstream() {
-    let server = MockServer::start().await;
-    mount_agent_hops(&server, &Tokens::good()).await;
+    let server = agent_hops(&Tokens::good()).await;
     let chain = Chain::new(fast_client(), MapCache::new());
     let agent = agent(&server, certificate());
     let app = app(&server, certificate());
@@ -537,13 +465,7 @@ async fn a_sovereign_cloud_uses_its_own_exchange_audience_on_every_hop_and_for_t
         ),
     ];
     for (form, token) in routes {
-        Mock::given(method("POST"))
-            .and(path(token_path()))
-            .and(form)
-            .respond_with(ResponseTemplate::new(200).set_body_json(token_body(&token)))
-            .expect(1)
-            .mount(&server)
-            .await;
+        token_answer(form, &token).expect(1).mount(&server).await;
     }
     let source = ManagedIdentitySource::AppService {
         endpoint: format!("{}/msi/token", server.uri()),

@@ -9,8 +9,7 @@ use agentmint_entra::{
 };
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 use crate::support::*;
 
@@ -26,11 +25,7 @@ fn form() -> grant::Form {
 }
 
 async fn answer(server: &MockServer, response: ResponseTemplate) {
-    Mock::given(method("POST"))
-        .and(path(token_path()))
-        .respond_with(response)
-        .mount(server)
-        .await;
+    token_post().respond_with(response).mount(server).await;
 }
 
 async fn call(server: &MockServer, client: &EntraClient) -> EntraError {
@@ -80,53 +75,38 @@ async fn invalid_client_is_permanent_with_ids_and_no_upstream_text() {
     );
 }
 
+/// Each AADSTS code a client meets in practice: its reason, and the words of its message that tell
+/// the operator what to check. All are permanent: the same request fails again.
 #[tokio::test]
-async fn no_matching_fic_70021_says_which_fic_fields_to_check() {
-    let err = entra_error(400, "invalid_grant", 70021).await;
-    assert_eq!(err.reason, Reason::FicMismatch);
-    for field in ["issuer", "subject", "audience"] {
-        assert!(err.message.contains(field), "{}", err.message);
+async fn known_aadsts_codes_get_their_reason_and_say_what_to_check() {
+    #[rustfmt::skip]
+    let cases: [(u16, &str, u32, Reason, &[&str]); 6] = [
+        // No matching FIC: which of its fields to check.
+        (400, "invalid_grant", 70021, Reason::FicMismatch, &["issuer", "subject", "audience"]),
+        // An assertion outside its window: clock skew.
+        (400, "invalid_client", 700024, Reason::ClockSkew, &["clock"]),
+        (400, "invalid_grant", 65001, Reason::ConsentRequired, &["consent"]),
+        // A wrong certificate.
+        (401, "invalid_client", 700027, Reason::AssertionRejected, &["certificate"]),
+        (400, "invalid_scope", 70011, Reason::InvalidScope, &[]),
+        // An unknown tenant.
+        (400, "invalid_request", 90002, Reason::TenantNotFound, &[]),
+    ];
+    for (status, error, code, reason, needles) in cases {
+        let err = entra_error(status, error, code).await;
+        assert_eq!(
+            (err.class, err.reason),
+            (ErrorClass::Permanent, reason),
+            "{code}"
+        );
+        for needle in needles {
+            assert!(
+                err.message.contains(needle),
+                "{code} {needle}: {}",
+                err.message
+            );
+        }
     }
-}
-
-#[tokio::test]
-async fn an_assertion_outside_its_window_700024_mentions_clock_skew() {
-    let err = entra_error(400, "invalid_client", 700024).await;
-    assert_eq!(err.reason, Reason::ClockSkew);
-    assert!(err.message.contains("clock"), "{}", err.message);
-}
-
-#[tokio::test]
-async fn missing_consent_65001_is_consent_required() {
-    let err = entra_error(400, "invalid_grant", 65001).await;
-    assert_eq!(
-        (err.class, err.reason),
-        (ErrorClass::Permanent, Reason::ConsentRequired)
-    );
-    assert!(err.message.contains("consent"), "{}", err.message);
-}
-
-#[tokio::test]
-async fn a_wrong_certificate_700027_is_assertion_rejected() {
-    let err = entra_error(401, "invalid_client", 700027).await;
-    assert_eq!(err.reason, Reason::AssertionRejected);
-    assert!(err.message.contains("certificate"), "{}", err.message);
-}
-
-#[tokio::test]
-async fn a_bad_scope_70011_is_invalid_scope() {
-    assert_eq!(
-        entra_error(400, "invalid_scope", 70011).await.reason,
-        Reason::InvalidScope
-    );
-}
-
-#[tokio::test]
-async fn an_unknown_tenant_90002_is_tenant_not_found() {
-    assert_eq!(
-        entra_error(400, "invalid_request", 90002).await.reason,
-        Reason::TenantNotFound
-    );
 }
 
 #[tokio::test]

@@ -21,11 +21,10 @@ fn scopes(s: &str) -> ScopeSet {
 }
 
 async fn respond(server: &MockServer, form: ExactForm, token: &str) {
-    Mock::given(method("POST"))
-        .and(path(token_path()))
+    token_post()
         .and(header("content-type", "application/x-www-form-urlencoded"))
         .and(form)
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_body(token)))
+        .respond_with(token_reply(token))
         .expect(1)
         .mount(server)
         .await;
@@ -266,12 +265,9 @@ async fn app_service_is_asked_with_its_api_version_identity_header_and_client_id
         .await;
     let form = hop1_form().eq("client_assertion", mi_token.clone());
     respond(&server, form, &app_token(BLUEPRINT, "t1")).await;
-    Mock::given(method("POST"))
-        .and(path(token_path()))
+    token_post()
         .and(hop2_form(&app_token(BLUEPRINT, "t1"), GRAPH))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(token_body(&app_token(AGENT_ID, "app"))),
-        )
+        .respond_with(token_reply(&app_token(AGENT_ID, "app")))
         .expect(1)
         .mount(&server)
         .await;

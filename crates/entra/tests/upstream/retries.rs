@@ -9,7 +9,7 @@ use agentmint_entra::{
     ClientOptions, EntraClient, EntraError, ErrorClass, Hop, Reason, RetryPolicy, Secret,
     UpstreamObserver,
 };
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::*;
@@ -22,23 +22,26 @@ fn form() -> grant::Form {
     )
 }
 
-/// Answers `first` for the first `n` requests, then a token.
-async fn flaky(server: &MockServer, first: ResponseTemplate, n: u64) {
-    Mock::given(method("POST"))
-        .and(path(token_path()))
+/// A token endpoint answering `first` to the first `n` requests, then a token.
+async fn flaky(first: ResponseTemplate, n: u64) -> MockServer {
+    let server = MockServer::start().await;
+    token_post()
         .respond_with(first)
         .up_to_n_times(n)
         .with_priority(1)
-        .mount(server)
+        .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path(token_path()))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(token_body(&app_token(AGENT_ID, "ok"))),
-        )
+    token_post()
+        .respond_with(token_reply(&app_token(AGENT_ID, "ok")))
         .with_priority(2)
-        .mount(server)
+        .mount(&server)
         .await;
+    server
+}
+
+/// A refusal of `status` asking to retry after `value` (seconds or an HTTP date).
+fn retry_after(status: u16, value: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).insert_header("Retry-After", value)
 }
 
 async fn requests(server: &MockServer) -> usize {
@@ -60,16 +63,14 @@ async fn run(
 
 #[tokio::test]
 async fn a_5xx_then_success_is_retried_once() {
-    let server = MockServer::start().await;
-    flaky(&server, ResponseTemplate::new(503), 1).await;
+    let server = flaky(ResponseTemplate::new(503), 1).await;
     run(&server, &fast_client()).await.unwrap();
     assert_eq!(requests(&server).await, 2);
 }
 
 #[tokio::test]
 async fn attempts_are_bounded_and_the_last_error_is_returned() {
-    let server = MockServer::start().await;
-    flaky(&server, ResponseTemplate::new(500), 100).await;
+    let server = flaky(ResponseTemplate::new(500), 100).await;
     let err = run(&server, &fast_client()).await.unwrap_err();
     assert_eq!(
         (err.class, err.reason, err.status),
@@ -84,9 +85,7 @@ async fn attempts_are_bounded_and_the_last_error_is_returned() {
 
 #[tokio::test]
 async fn permanent_errors_are_never_retried() {
-    let server = MockServer::start().await;
-    flaky(
-        &server,
+    let server = flaky(
         ResponseTemplate::new(400).set_body_json(error_body("invalid_grant", 70021, "x")),
         100,
     )
@@ -100,13 +99,7 @@ async fn permanent_errors_are_never_retried() {
 
 #[tokio::test]
 async fn a_429_with_retry_after_in_seconds_waits_at_least_that_long() {
-    let server = MockServer::start().await;
-    flaky(
-        &server,
-        ResponseTemplate::new(429).insert_header("Retry-After", "1"),
-        1,
-    )
-    .await;
+    let server = flaky(retry_after(429, "1"), 1).await;
     let client = EntraClient::new(ClientOptions {
         jitter: agentmint_entra::Jitter::fixed(0.0),
         ..fast_options()
@@ -124,13 +117,7 @@ async fn a_429_with_retry_after_in_seconds_waits_at_least_that_long() {
 
 #[tokio::test]
 async fn a_retry_after_past_the_deadline_gives_up_at_once_and_reports_the_wait() {
-    let server = MockServer::start().await;
-    flaky(
-        &server,
-        ResponseTemplate::new(429).insert_header("Retry-After", "30"),
-        100,
-    )
-    .await;
+    let server = flaky(retry_after(429, "30"), 100).await;
     let started = Instant::now();
     let err = run(&server, &fast_client()).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(1));
@@ -144,14 +131,8 @@ async fn a_retry_after_past_the_deadline_gives_up_at_once_and_reports_the_wait()
 
 #[tokio::test]
 async fn a_retry_after_http_date_is_honoured() {
-    let server = MockServer::start().await;
     let at = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(60));
-    flaky(
-        &server,
-        ResponseTemplate::new(503).insert_header("Retry-After", at.as_str()),
-        100,
-    )
-    .await;
+    let server = flaky(retry_after(503, at.as_str()), 100).await;
     let err = run(&server, &fast_client()).await.unwrap_err();
     assert_eq!(err.reason, Reason::Throttled);
     let wait = err.retry_after.unwrap();
@@ -164,13 +145,7 @@ async fn a_retry_after_http_date_is_honoured() {
 
 #[tokio::test]
 async fn a_huge_retry_after_is_capped() {
-    let server = MockServer::start().await;
-    flaky(
-        &server,
-        ResponseTemplate::new(429).insert_header("Retry-After", "86400"),
-        100,
-    )
-    .await;
+    let server = flaky(retry_after(429, "86400"), 100).await;
     let err = run(&server, &fast_client()).await.unwrap_err();
     assert_eq!(
         err.retry_after,
@@ -201,8 +176,7 @@ impl UpstreamObserver for Recorder {
 
 #[tokio::test]
 async fn the_observer_sees_every_attempt() {
-    let server = MockServer::start().await;
-    flaky(&server, ResponseTemplate::new(500), 2).await;
+    let server = flaky(ResponseTemplate::new(500), 2).await;
     let recorder = Arc::new(Recorder::default());
     let client = EntraClient::new(ClientOptions {
         observer: Some(recorder.clone()),
@@ -238,28 +212,39 @@ fn imds(server: &MockServer) -> ManagedIdentityCredential {
     )
 }
 
-async fn imds_answers(server: &MockServer, first: ResponseTemplate, n: u64) {
+/// Asks the IMDS at `server` for a token of `resource`.
+async fn imds_token(
+    server: &MockServer,
+    resource: &str,
+) -> Result<agentmint_entra::IssuedToken, EntraError> {
+    fast_client()
+        .managed_identity_token(&imds(server), resource)
+        .await
+}
+
+/// An IMDS answering `first` to the first `n` requests, then a token.
+async fn flaky_imds(first: ResponseTemplate, n: u64) -> MockServer {
+    let server = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(first)
         .up_to_n_times(n)
         .with_priority(1)
-        .mount(server)
+        .mount(&server)
         .await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
             "access_token": app_token(MI_ID, "mi"), "expires_in": "3600", "token_type": "Bearer"
         })))
         .with_priority(2)
-        .mount(server)
+        .mount(&server)
         .await;
+    server
 }
 
 #[tokio::test]
 async fn imds_410_is_retried_beyond_max_attempts_until_it_is_ready() {
-    let server = MockServer::start().await;
-    imds_answers(&server, ResponseTemplate::new(410), 5).await;
-    let token = fast_client()
-        .managed_identity_token(&imds(&server), "api://AzureADTokenExchange")
+    let server = flaky_imds(ResponseTemplate::new(410), 5).await;
+    let token = imds_token(&server, "api://AzureADTokenExchange")
         .await
         .unwrap();
     assert!(token.access_token.expose().contains('.'));
@@ -268,11 +253,9 @@ async fn imds_410_is_retried_beyond_max_attempts_until_it_is_ready() {
 
 #[tokio::test]
 async fn imds_410_stops_at_the_deadline() {
-    let server = MockServer::start().await;
-    imds_answers(&server, ResponseTemplate::new(410), 10_000).await;
+    let server = flaky_imds(ResponseTemplate::new(410), 10_000).await;
     let started = Instant::now();
-    let err = fast_client()
-        .managed_identity_token(&imds(&server), "api://AzureADTokenExchange")
+    let err = imds_token(&server, "api://AzureADTokenExchange")
         .await
         .unwrap_err();
     assert_eq!(
@@ -290,34 +273,22 @@ async fn imds_410_stops_at_the_deadline() {
 
 #[tokio::test]
 async fn imds_404_and_5xx_are_retried_a_bounded_number_of_times() {
-    let server = MockServer::start().await;
-    imds_answers(&server, ResponseTemplate::new(404), 1).await;
-    fast_client()
-        .managed_identity_token(&imds(&server), "r")
-        .await
-        .unwrap();
+    let server = flaky_imds(ResponseTemplate::new(404), 1).await;
+    imds_token(&server, "r").await.unwrap();
     assert_eq!(requests(&server).await, 2);
 
-    let server = MockServer::start().await;
-    imds_answers(&server, ResponseTemplate::new(500), 100).await;
-    let err = fast_client()
-        .managed_identity_token(&imds(&server), "r")
-        .await
-        .unwrap_err();
+    let server = flaky_imds(ResponseTemplate::new(500), 100).await;
+    let err = imds_token(&server, "r").await.unwrap_err();
     assert_eq!(err.status, Some(500));
     assert_eq!(requests(&server).await, 3);
 }
 
 #[tokio::test]
 async fn imds_400_is_never_retried() {
-    let server = MockServer::start().await;
     let body =
         serde_json::json!({"error": "invalid_request", "error_description": "Identity not found"});
-    imds_answers(&server, ResponseTemplate::new(400).set_body_json(body), 100).await;
-    let err = fast_client()
-        .managed_identity_token(&imds(&server), "r")
-        .await
-        .unwrap_err();
+    let server = flaky_imds(ResponseTemplate::new(400).set_body_json(body), 100).await;
+    let err = imds_token(&server, "r").await.unwrap_err();
     assert_eq!(
         (err.class, err.reason, err.status),
         (ErrorClass::Permanent, Reason::Credential, Some(400))
@@ -362,8 +333,7 @@ async fn request_ids(server: &MockServer) -> Vec<String> {
 
 #[tokio::test]
 async fn every_attempt_sends_a_fresh_client_request_id_and_asks_for_it_back() {
-    let server = MockServer::start().await;
-    flaky(&server, ResponseTemplate::new(503), 1).await;
+    let server = flaky(ResponseTemplate::new(503), 1).await;
     run(&server, &fast_client()).await.unwrap();
     let ids = request_ids(&server).await;
     assert_eq!(ids.len(), 2);
@@ -372,9 +342,7 @@ async fn every_attempt_sends_a_fresh_client_request_id_and_asks_for_it_back() {
 
 #[tokio::test]
 async fn a_failure_entra_did_not_correlate_carries_the_client_request_id() {
-    let server = MockServer::start().await;
-    flaky(
-        &server,
+    let server = flaky(
         ResponseTemplate::new(500).set_body_string("<html>oops</html>"),
         10,
     )
@@ -389,9 +357,7 @@ async fn a_failure_entra_did_not_correlate_carries_the_client_request_id() {
 
 #[tokio::test]
 async fn a_timed_out_attempt_still_leaves_its_client_request_id() {
-    let server = MockServer::start().await;
-    flaky(
-        &server,
+    let server = flaky(
         ResponseTemplate::new(200).set_delay(Duration::from_secs(30)),
         10,
     )

@@ -10,10 +10,12 @@ use agentmint_entra::{
     CertificateCredential, ClientOptions, Credential, EntraClient, EntraError, HopCache, HopKey,
     Jitter, Minted, Minter, RetryPolicy, SigningAlgorithm,
 };
+pub use agentmint_testkit::entra::{EXCHANGE_APP_ID, GRAPH_DEFAULT as GRAPH, JWT_BEARER};
 use agentmint_testkit::{jwt, pki};
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
-use wiremock::{Match, MockServer, Request};
+use wiremock::matchers::{method, path};
+use wiremock::{Match, Mock, MockBuilder, MockServer, Request, ResponseTemplate};
 
 pub const TENANT: &str = "11111111-1111-1111-1111-111111111111";
 pub const BLUEPRINT: &str = "b1b1b1b1-0000-0000-0000-000000000001";
@@ -21,16 +23,12 @@ pub const AGENT_ID: &str = "a1a1a1a1-0000-0000-0000-000000000002";
 pub const USER_OID: &str = "c1c1c1c1-0000-0000-0000-000000000003";
 pub const APP_ID: &str = "d1d1d1d1-0000-0000-0000-000000000004";
 pub const MI_ID: &str = "e1e1e1e1-0000-0000-0000-000000000005";
-pub const GRAPH: &str = "https://graph.microsoft.com/.default";
-pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// The token endpoint path for [`TENANT`].
 pub fn token_path() -> String {
     format!("/{TENANT}/oauth2/v2.0/token")
 }
 
-/// The exchange app's id: the `aud` of T1 and T2.
-pub const EXCHANGE_APP_ID: &str = "fb60f99c-7a34-4190-8149-302f77469936";
 /// Microsoft Graph's resource URI: the `aud` of v1 Graph tokens.
 pub const GRAPH_RESOURCE: &str = "https://graph.microsoft.com";
 /// The Agent User's UPN, as the tests' user tokens carry it.
@@ -68,6 +66,23 @@ pub fn in_an_hour() -> u64 {
 /// A token-endpoint success body.
 pub fn token_body(access_token: &str) -> Value {
     json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": access_token})
+}
+
+/// A POST to the token endpoint of [`TENANT`].
+pub fn token_post() -> MockBuilder {
+    Mock::given(method("POST")).and(path(token_path()))
+}
+
+/// A token-endpoint success answer carrying `access_token`.
+pub fn token_reply(access_token: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(token_body(access_token))
+}
+
+/// A token endpoint answering a POST of exactly `form` with `access_token`.
+pub fn token_answer(form: ExactForm, access_token: &str) -> Mock {
+    token_post()
+        .and(form)
+        .respond_with(token_reply(access_token))
 }
 
 /// An Entra error body.

@@ -2,6 +2,7 @@
 //! message naming the claim — the managed-identity `appid` bug cannot ship silently.
 
 use agentmint_proto::{FailureDetails, TokenBrokerClient, TokenKind};
+use agentmint_testkit::config::one_provider;
 use agentmint_testkit::credential::credential_sha256;
 use agentmint_testkit::jwt::unsigned;
 use tokio::net::TcpListener;
@@ -31,26 +32,15 @@ async fn a_token_carrying_the_managed_identitys_appid_is_refused_naming_the_clai
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("secret"), "dev-secret-value").unwrap();
     let credential = "sandbox-credential-for-claims-test";
+    let provider = one_provider(
+        "bot",
+        &format!("kind = \"app\"\ntenant = \"{TENANT}\"\nclient_id = \"{APP}\""),
+        "type = \"client_secret\"\nsecret_file = \"secret\"",
+        &credential_sha256(credential),
+    );
     let config = format!(
-        r#"[gateway]
-authority_host = "{uri}"
-[[provider]]
-name = "bot"
-kind = "app"
-tenant = "{TENANT}"
-client_id = "{APP}"
-[provider.credential]
-type = "client_secret"
-secret_file = "secret"
-[provider.scopes]
-app_allowed = ["https://graph.microsoft.com/.default"]
-[[sandbox]]
-name = "s"
-credential_sha256 = "{hash}"
-providers = ["bot"]
-"#,
-        uri = upstream.uri(),
-        hash = credential_sha256(credential),
+        "[gateway]\nauthority_host = \"{}\"\n{provider}",
+        upstream.uri()
     );
     let path = dir.path().join("gateway.toml");
     std::fs::write(&path, config).unwrap();

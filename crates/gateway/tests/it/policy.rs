@@ -6,11 +6,9 @@ use tonic::Code;
 
 #[tokio::test]
 async fn provider_not_attached_to_the_sandbox_is_permission_denied_without_upstream_calls() {
-    let h = start().await;
-    let mut client = connect(&h).await;
+    let (h, mut client) = start_connected().await;
     let err = refused_a(&mut client, "second", TokenKind::AppOnly, &[GRAPH]).await;
-    assert_eq!(err.code(), Code::PermissionDenied);
-    assert_eq!(detail(&err).reason, "NOT_ATTACHED");
+    assert_refused(&err, Code::PermissionDenied, "NOT_ATTACHED");
     assert!(
         err.message().contains("sandbox-a"),
         "names the sandbox: {}",
@@ -21,8 +19,7 @@ async fn provider_not_attached_to_the_sandbox_is_permission_denied_without_upstr
 
 #[tokio::test]
 async fn scope_outside_the_allowlist_is_refused_before_any_upstream_call() {
-    let h = start().await;
-    let mut client = connect(&h).await;
+    let (h, mut client) = start_connected().await;
     let err = refused_a(
         &mut client,
         "agent",
@@ -30,8 +27,7 @@ async fn scope_outside_the_allowlist_is_refused_before_any_upstream_call() {
         &["https://evil.example/.default"],
     )
     .await;
-    assert_eq!(err.code(), Code::PermissionDenied);
-    assert_eq!(detail(&err).reason, "SCOPE_NOT_ALLOWED");
+    assert_refused(&err, Code::PermissionDenied, "SCOPE_NOT_ALLOWED");
     // A user scope is not an app-only scope either.
     let err = refused_a(&mut client, "agent", TokenKind::AppOnly, &[USER_READ]).await;
     assert_eq!(err.code(), Code::PermissionDenied);
@@ -40,8 +36,7 @@ async fn scope_outside_the_allowlist_is_refused_before_any_upstream_call() {
 
 #[tokio::test]
 async fn unknown_missing_and_malformed_sandbox_credentials_are_unauthenticated() {
-    let h = start().await;
-    let mut client = connect(&h).await;
+    let (h, mut client) = start_connected().await;
     for credential in [Some("not-a-sandbox"), None, Some("")] {
         let err = client
             .mint_token(request(credential, "agent", TokenKind::AppOnly, &[GRAPH]))
@@ -54,14 +49,12 @@ async fn unknown_missing_and_malformed_sandbox_credentials_are_unauthenticated()
 
 #[tokio::test]
 async fn unknown_provider_and_unspecified_kind_are_refused() {
-    let h = start().await;
-    let mut client = connect(&h).await;
+    let (h, mut client) = start_connected().await;
     // An unknown name answers exactly as a provider attached elsewhere does, so a sandbox cannot
     // probe which providers exist.
     let unknown = refused_a(&mut client, "nope", TokenKind::AppOnly, &[GRAPH]).await;
     let elsewhere = refused_a(&mut client, "second", TokenKind::AppOnly, &[GRAPH]).await;
-    assert_eq!(unknown.code(), Code::PermissionDenied);
-    assert_eq!(detail(&unknown).reason, "NOT_ATTACHED");
+    assert_refused(&unknown, Code::PermissionDenied, "NOT_ATTACHED");
     assert_eq!(
         unknown.message().replace("\"nope\"", "P"),
         elsewhere.message().replace("\"second\"", "P")
@@ -69,15 +62,13 @@ async fn unknown_provider_and_unspecified_kind_are_refused() {
     let err = refused_a(&mut client, "agent", TokenKind::Unspecified, &[GRAPH]).await;
     assert_eq!(err.code(), Code::InvalidArgument);
     let err = refused_a(&mut client, "bot", TokenKind::UserPrincipal, &[USER_READ]).await;
-    assert_eq!(err.code(), Code::FailedPrecondition);
-    assert_eq!(detail(&err).reason, "NO_AGENT_USER");
+    assert_refused(&err, Code::FailedPrecondition, "NO_AGENT_USER");
     assert_eq!(upstream_total(&h), 0);
 }
 
 #[tokio::test]
 async fn user_and_app_tokens_never_stand_in_for_each_other() {
-    let h = start().await;
-    let mut client = connect(&h).await;
+    let (_stack, mut client) = start_connected().await;
     let user = minted_a(&mut client, "agent", TokenKind::UserPrincipal, &[USER_READ]).await;
     let app = minted_a(&mut client, "agent", TokenKind::AppOnly, &[GRAPH]).await;
     assert_eq!(claims(&user.access_token)["idtyp"], "user");
@@ -93,8 +84,7 @@ async fn user_and_app_tokens_never_stand_in_for_each_other() {
 
 #[tokio::test]
 async fn empty_scope_list_gets_the_kinds_default_scopes() {
-    let h = start().await;
-    let mut client = connect(&h).await;
+    let (_stack, mut client) = start_connected().await;
     let app = minted_a(&mut client, "agent", TokenKind::AppOnly, &[]).await;
     assert_eq!(app.scopes, vec![GRAPH.to_string()]);
     let user = minted_a(&mut client, "agent", TokenKind::UserPrincipal, &[]).await;

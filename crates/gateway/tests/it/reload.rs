@@ -7,8 +7,7 @@ use tonic::Code;
 
 #[tokio::test]
 async fn a_broken_reload_keeps_the_old_config_serving_and_reports_file_and_line() {
-    let h = start().await;
-    let mut client = connect(&h).await;
+    let (h, mut client) = start_connected().await;
     minted_a(&mut client, "agent", TokenKind::AppOnly, &[GRAPH]).await;
 
     let good = std::fs::read_to_string(&h.config_path).unwrap();
@@ -23,8 +22,7 @@ async fn a_broken_reload_keeps_the_old_config_serving_and_reports_file_and_line(
 
 #[tokio::test]
 async fn a_valid_reload_applies_new_attachments_and_keeps_unchanged_providers_tokens() {
-    let h = start().await;
-    let mut client = connect(&h).await;
+    let (h, mut client) = start_connected().await;
     let first = minted_a(&mut client, "agent", TokenKind::AppOnly, &[GRAPH]).await;
     minted_a(&mut client, "bot", TokenKind::AppOnly, &[GRAPH]).await;
     let upstream_before = upstream_total(&h);
@@ -53,8 +51,7 @@ async fn a_valid_reload_applies_new_attachments_and_keeps_unchanged_providers_to
 
 #[tokio::test]
 async fn a_revoked_sandbox_is_unauthenticated_after_reload() {
-    let h = start().await;
-    let mut client = connect(&h).await;
+    let (h, mut client) = start_connected().await;
     mint(&mut client, CRED_B, "second", TokenKind::AppOnly, &[GRAPH])
         .await
         .unwrap();

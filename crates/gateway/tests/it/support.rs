@@ -19,14 +19,9 @@ pub const CRED_B: &str = "sandbox-b-credential-fedcba9876543210";
 pub fn layout() -> Layout {
     Layout {
         providers: vec![
-            Provider::agent(
-                "agent",
-                Blueprint::First,
-                Some(UserBy::ObjectId),
-                &[USER_READ, MAIL_READ],
-            ),
+            Provider::first_agent("agent", &[USER_READ, MAIL_READ]),
             Provider::agent("second", Blueprint::Second, Some(UserBy::Upn), &[USER_READ]),
-            Provider::Bot { name: "bot".into() },
+            Provider::bot("bot"),
         ],
         sandboxes: vec![
             Sandbox {
@@ -45,6 +40,13 @@ pub fn layout() -> Layout {
 /// The stack with the emulator's default knobs.
 pub async fn start() -> Stack {
     start_with(Knobs::default()).await
+}
+
+/// The stack with the emulator's default knobs, and a client of its gateway.
+pub async fn start_connected() -> (Stack, TokenBrokerClient<Channel>) {
+    let stack = start().await;
+    let client = connect(&stack).await;
+    (stack, client)
 }
 
 /// The stack with the emulator misbehaving as `knobs` say.
@@ -283,4 +285,15 @@ pub async fn agent_get(url: &str) -> HttpReply {
         headers: headers.to_owned(),
         body: body.to_owned(),
     }
+}
+
+/// Asserts a refusal's gRPC code and the reason its error detail carries.
+#[track_caller]
+pub fn assert_refused(status: &tonic::Status, code: tonic::Code, reason: &str) {
+    assert_eq!(
+        (status.code(), detail(status).reason.as_str()),
+        (code, reason),
+        "{}",
+        status.message()
+    );
 }

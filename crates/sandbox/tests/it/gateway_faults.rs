@@ -5,16 +5,8 @@ use std::time::{Duration, Instant};
 
 use crate::common;
 use agentmint_proto::{FailureDetails, Reason};
-use common::{Behaviour, FakeGateway, FakeState, Options, Sandbox, free_addr};
+use common::{Behaviour, FakeGateway, FakeState, Options, Sandbox, free_addr, text};
 use tonic::Code;
-
-fn fail(code: Code, message: &str, detail: FailureDetails) -> Behaviour {
-    Behaviour::Fail {
-        code,
-        message: message.into(),
-        detail,
-    }
-}
 
 fn reason(reason: Reason) -> FailureDetails {
     FailureDetails::new(reason)
@@ -108,7 +100,7 @@ async fn errors_carry_the_gateways_correlation_id_hop_and_aadsts_but_never_its_m
         correlation_id: Some("4c3f1a2b-0000-4000-8000-00000000c0de".into()),
         ..FailureDetails::new(Reason::FicMismatch)
     };
-    let gateway = FakeGateway::start(FakeState::new(fail(
+    let gateway = FakeGateway::start(FakeState::new(Behaviour::fail(
         Code::FailedPrecondition,
         upstream_text,
         detail,
@@ -124,19 +116,14 @@ async fn errors_carry_the_gateways_correlation_id_hop_and_aadsts_but_never_its_m
     assert_eq!(body["hop"], "blueprint");
     assert_eq!(body["aadsts"], "AADSTS70021");
     assert_eq!(body["error"], "failed_precondition");
-    assert!(
-        body["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("FIC_MISMATCH")
-    );
+    assert!(text(&body["error_description"]).contains("FIC_MISMATCH"));
     assert!(!reply.body.contains("No matching"), "{}", reply.body);
     assert!(!reply.body.contains("secret-trace"), "{}", reply.body);
 }
 
 #[tokio::test]
 async fn errors_without_a_gateway_correlation_id_get_a_fresh_one() {
-    let gateway = FakeGateway::start(FakeState::new(fail(
+    let gateway = FakeGateway::start(FakeState::new(Behaviour::fail(
         Code::PermissionDenied,
         "no",
         reason(Reason::NotAttached),
@@ -186,7 +173,7 @@ async fn gateway_codes_map_to_http_statuses() {
         ),
         (Code::Internal, Reason::ClaimsMismatch, 502, "bad_gateway"),
     ] {
-        state.set(fail(code, "gateway words", reason(reason_code)));
+        state.set(Behaviour::fail(code, "gateway words", reason(reason_code)));
         let reply = sandbox.get(&sandbox.user_path()).await;
         assert_eq!(reply.status, status, "{code:?}: {}", reply.body);
         assert_eq!(reply.json()["error"], error);
@@ -203,7 +190,11 @@ async fn entra_unavailable_gives_503_with_the_gateways_retry_after() {
         retry_after: Some(Duration::from_secs(7)),
         ..FailureDetails::new(Reason::Throttled)
     };
-    let gateway = FakeGateway::start(FakeState::new(fail(Code::Unavailable, "throttled", detail)));
+    let gateway = FakeGateway::start(FakeState::new(Behaviour::fail(
+        Code::Unavailable,
+        "throttled",
+        detail,
+    )));
     let sandbox = Sandbox::start(&gateway).await;
     let reply = sandbox.get(&sandbox.app_path()).await;
     assert_eq!(reply.status, 503);

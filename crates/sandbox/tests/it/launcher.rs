@@ -78,14 +78,21 @@ fn hostile_parent(credential_path: &str) -> Vec<(String, String)> {
     parent
 }
 
-#[tokio::test]
-async fn agent_env_strips_every_credential_bearing_variable() {
+/// A credential file, and the agent's environment built from a [`hostile_parent`] naming it.
+fn env_from_a_hostile_parent() -> (tempfile::NamedTempFile, Vec<(String, String)>) {
     let file = common::credential_file();
     let path = file.path().display().to_string();
     let env = agent_env(
         hostile_parent(&path).into_iter(),
         &urls(file.path(), app_mi()),
     );
+    (file, env)
+}
+
+#[tokio::test]
+async fn agent_env_strips_every_credential_bearing_variable() {
+    let (file, env) = env_from_a_hostile_parent();
+    let path = file.path().display().to_string();
     let map = as_map(&env);
     for removed in [
         "AGENTMINT_SANDBOX_CREDENTIAL",
@@ -212,12 +219,8 @@ async fn no_proxy_is_extended_with_loopback_in_both_spellings() {
 
 #[tokio::test]
 async fn the_agent_process_sees_exactly_the_agent_env_and_no_credential() {
-    let file = common::credential_file();
+    let (file, env) = env_from_a_hostile_parent();
     let path = file.path().display().to_string();
-    let env = agent_env(
-        hostile_parent(&path).into_iter(),
-        &urls(file.path(), app_mi()),
-    );
     let out = tempfile::NamedTempFile::new().unwrap();
     let code = run_agent(
         "/bin/sh",

@@ -3,7 +3,7 @@
 
 use crate::common;
 use agentmint_proto::MintTokenRequest;
-use common::{AGENT, Behaviour, CREDENTIAL, FakeGateway, FakeState, Reply, Sandbox, get, request};
+use common::{AGENT, Behaviour, CREDENTIAL, FakeGateway, FakeState, Reply, Sandbox, get, text};
 
 async fn setup() -> (FakeGateway, Sandbox) {
     let gateway = FakeGateway::start(FakeState::new(Behaviour::Token));
@@ -87,10 +87,16 @@ async fn posted_scopes(headers: &[(&str, &str)], body: &[u8]) -> Vec<String> {
     let (gateway, sandbox) = setup().await;
     let mut all = vec![("Metadata", "true")];
     all.extend_from_slice(headers);
-    let raw = request("POST", &sandbox.app_path(), &sandbox.host(), &all, body);
-    let reply = sandbox.send(&raw).await;
+    let reply = sandbox.app_request("POST", &all, body).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     gateway.state.last_request().scopes
+}
+
+/// Asserts that `reply` has `status` and that the request never reached the gateway.
+#[track_caller]
+fn refused_locally(gateway: &FakeGateway, reply: &Reply, status: u16) {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert_eq!(gateway.state.calls(), 0);
 }
 
 #[tokio::test]
@@ -112,14 +118,9 @@ async fn post_json_audience_is_accepted_for_openshell_clients() {
 #[tokio::test]
 async fn other_methods_get_405_with_allow() {
     let (gateway, sandbox) = setup().await;
-    let raw = request(
-        "PUT",
-        &sandbox.app_path(),
-        &sandbox.host(),
-        &[("Metadata", "true")],
-        b"{}",
-    );
-    let reply = sandbox.send(&raw).await;
+    let reply = sandbox
+        .app_request("PUT", &[("Metadata", "true")], b"{}")
+        .await;
     assert_eq!(reply.status, 405);
     assert_eq!(reply.header("allow"), Some("GET, POST"));
     assert_eq!(gateway.state.calls(), 0);
@@ -143,13 +144,8 @@ async fn metadata_header_missing_empty_repeated_or_wrong_is_refused_without_a_ga
         assert_eq!(reply.status, 400, "{headers:?}");
         let body = reply.json();
         assert_eq!(body["error"], "invalid_request");
-        assert!(
-            body["error_description"]
-                .as_str()
-                .unwrap()
-                .contains("Metadata")
-        );
-        assert!(!body["correlation_id"].as_str().unwrap().is_empty());
+        assert!(text(&body["error_description"]).contains("Metadata"));
+        assert!(!text(&body["correlation_id"]).is_empty());
     }
     assert_eq!(gateway.state.calls(), 0);
 }
@@ -209,29 +205,19 @@ async fn origin_and_preflight_are_refused_and_no_response_grants_cors() {
     assert_eq!(with_origin.status, 403);
     with_origin.assert_no_cors();
     let preflight = sandbox
-        .send(&request(
+        .app_request(
             "OPTIONS",
-            &sandbox.app_path(),
-            &sandbox.host(),
             &[
                 ("Origin", "https://evil.example"),
                 ("Access-Control-Request-Method", "GET"),
                 ("Access-Control-Request-Headers", "metadata"),
             ],
             b"",
-        ))
+        )
         .await;
     assert_eq!(preflight.status, 403);
     preflight.assert_no_cors();
-    let bare_options = sandbox
-        .send(&request(
-            "OPTIONS",
-            &sandbox.app_path(),
-            &sandbox.host(),
-            &[],
-            b"",
-        ))
-        .await;
+    let bare_options = sandbox.app_request("OPTIONS", &[], b"").await;
     assert_eq!(bare_options.status, 403);
     assert_eq!(gateway.state.calls(), 0);
 
@@ -247,8 +233,7 @@ async fn browser_fetch_metadata_headers_are_refused() {
     let reply = sandbox
         .get_app_with(&[("Metadata", "true"), ("Sec-Fetch-Site", "cross-site")])
         .await;
-    assert_eq!(reply.status, 403);
-    assert_eq!(gateway.state.calls(), 0);
+    refused_locally(&gateway, &reply, 403);
 }
 
 // RELIABILITY 4: path variants.
@@ -304,17 +289,15 @@ async fn control_characters_in_a_scope_are_refused_without_echo() {
         assert!(!reply.body.contains("Injected") && !reply.body.contains("injected"));
         assert!(reply.header("x-injected").is_none());
     }
-    let raw = request(
-        "POST",
-        &sandbox.app_path(),
-        &sandbox.host(),
-        &[("Metadata", "true")],
-        b"{\"scopes\":[\"evil\\r\\nX-Injected: 1\"]}",
-    );
-    let reply = sandbox.send(&raw).await;
-    assert_eq!(reply.status, 400);
+    let reply = sandbox
+        .app_request(
+            "POST",
+            &[("Metadata", "true")],
+            b"{\"scopes\":[\"evil\\r\\nX-Injected: 1\"]}",
+        )
+        .await;
     assert!(!reply.body.contains("evil"));
-    assert_eq!(gateway.state.calls(), 0);
+    refused_locally(&gateway, &reply, 400);
 }
 
 #[tokio::test]
@@ -324,26 +307,19 @@ async fn an_oversized_query_is_refused_without_echo() {
     let reply = sandbox
         .get(&format!("{}?scope={long}", sandbox.app_path()))
         .await;
-    assert_eq!(reply.status, 400);
     assert!(!reply.body.contains("qqqq"));
-    assert_eq!(gateway.state.calls(), 0);
+    refused_locally(&gateway, &reply, 400);
 }
 
 #[tokio::test]
 async fn an_oversized_body_is_refused_without_echo() {
     let (gateway, sandbox) = setup().await;
     let body = format!(r#"{{"scopes":["{}"]}}"#, "b".repeat(17 * 1024));
-    let raw = request(
-        "POST",
-        &sandbox.app_path(),
-        &sandbox.host(),
-        &[("Metadata", "true")],
-        body.as_bytes(),
-    );
-    let reply = sandbox.send(&raw).await;
-    assert_eq!(reply.status, 400);
+    let reply = sandbox
+        .app_request("POST", &[("Metadata", "true")], body.as_bytes())
+        .await;
     assert!(!reply.body.contains("bbbb"));
-    assert_eq!(gateway.state.calls(), 0);
+    refused_locally(&gateway, &reply, 400);
 }
 
 #[tokio::test]
@@ -360,9 +336,8 @@ async fn an_oversized_chunked_body_is_refused() {
     }
     raw.push_str("0\r\n\r\n");
     let reply = sandbox.send(raw.as_bytes()).await;
-    assert_eq!(reply.status, 400);
     assert!(!reply.body.contains("cccc"));
-    assert_eq!(gateway.state.calls(), 0);
+    refused_locally(&gateway, &reply, 400);
 }
 
 #[tokio::test]
@@ -380,11 +355,8 @@ async fn oversized_headers_are_refused_without_echo() {
     let many: Vec<(&str, &str)> = many.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     let mut headers = vec![("Metadata", "true")];
     headers.extend(many);
-    let reply = sandbox
-        .send(&get(&sandbox.app_path(), &sandbox.host(), &headers))
-        .await;
-    assert_eq!(reply.status, 400);
-    assert_eq!(gateway.state.calls(), 0);
+    let reply = sandbox.get_app_with(&headers).await;
+    refused_locally(&gateway, &reply, 400);
 }
 
 #[tokio::test]
@@ -393,6 +365,5 @@ async fn unknown_query_parameters_are_refused() {
     let reply = sandbox
         .get(&format!("{}?scopes=a", sandbox.app_path()))
         .await;
-    assert_eq!(reply.status, 400);
-    assert_eq!(gateway.state.calls(), 0);
+    refused_locally(&gateway, &reply, 400);
 }

@@ -49,14 +49,14 @@ async fn trace_logs_carry_no_credential_token_or_url_secret() {
         ))
         .await;
     assert_eq!(reply.status, 200);
-    state.set(Behaviour::Fail {
-        code: Code::PermissionDenied,
-        message: "denied".into(),
-        detail: FailureDetails {
+    state.set(Behaviour::fail(
+        Code::PermissionDenied,
+        "denied",
+        FailureDetails {
             reason: Reason::NotAttached.as_str().into(),
             ..FailureDetails::default()
         },
-    });
+    ));
     assert_eq!(sandbox.get(&sandbox.user_path()).await.status, 403);
     assert_eq!(
         sandbox

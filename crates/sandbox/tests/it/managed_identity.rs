@@ -3,7 +3,7 @@
 use crate::common;
 use agentmint_proto::{FailureDetails, Reason, TokenKind};
 use agentmint_sandbox::ManagedIdentityMode;
-use common::{AGENT, Behaviour, FakeGateway, FakeState, Options, Sandbox, get};
+use common::{AGENT, Behaviour, FakeGateway, FakeState, Options, Sandbox, get, text};
 use serde_json::json;
 use tonic::Code;
 
@@ -31,6 +31,9 @@ fn app_mode() -> ManagedIdentityMode {
     }
 }
 
+/// The query of an SDK asking for a Graph token.
+const GRAPH_QUERY: &str = "api-version=2019-08-01&resource=https://graph.microsoft.com";
+
 fn mi_target(sandbox: &Sandbox, query: &str) -> String {
     format!("{}?{query}", sandbox.mi_path())
 }
@@ -38,23 +41,20 @@ fn mi_target(sandbox: &Sandbox, query: &str) -> String {
 /// What the Azure SDKs send: the secret header, no `Metadata` (the JS SDK sends none).
 async fn sdk_get(sandbox: &Sandbox, query: &str) -> common::Reply {
     let header = sandbox.identity_header();
+    mi_get(sandbox, query, &[("X-IDENTITY-HEADER", &header)]).await
+}
+
+/// A GET of the managed-identity endpoint with `query` and exactly `headers` (besides `Host`).
+async fn mi_get(sandbox: &Sandbox, query: &str, headers: &[(&str, &str)]) -> common::Reply {
     sandbox
-        .send(&get(
-            &mi_target(sandbox, query),
-            &sandbox.host(),
-            &[("X-IDENTITY-HEADER", &header)],
-        ))
+        .send(&get(&mi_target(sandbox, query), &sandbox.host(), headers))
         .await
 }
 
 #[tokio::test]
 async fn returns_the_app_service_response_shape() {
     let (gateway, sandbox) = setup(app_mode()).await;
-    let reply = sdk_get(
-        &sandbox,
-        "api-version=2019-08-01&resource=https://graph.microsoft.com",
-    )
-    .await;
+    let reply = sdk_get(&sandbox, GRAPH_QUERY).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     let body = reply.json();
@@ -74,7 +74,7 @@ async fn returns_the_app_service_response_shape() {
         .parse()
         .unwrap();
     assert!(expires_on > common::unix_now());
-    assert!(body["access_token"].as_str().unwrap().contains('.'));
+    assert!(text(&body["access_token"]).contains('.'));
     let sent = gateway.state.last_request();
     assert_eq!(sent.scopes, ["https://graph.microsoft.com/.default"]);
     assert_eq!(sent.kind, TokenKind::AppOnly as i32);
@@ -106,41 +106,20 @@ async fn user_mode_serves_the_agent_user_token() {
 #[tokio::test]
 async fn a_missing_identity_header_is_refused_in_the_app_service_error_shape() {
     let (gateway, sandbox) = setup(app_mode()).await;
-    let target = mi_target(
-        &sandbox,
-        "api-version=2019-08-01&resource=https://graph.microsoft.com",
-    );
-    let reply = sandbox
-        .send(&get(&target, &sandbox.host(), &[("Metadata", "true")]))
-        .await;
+    let reply = mi_get(&sandbox, GRAPH_QUERY, &[("Metadata", "true")]).await;
     assert_eq!(reply.status, 400);
     let body = reply.json();
     assert_eq!(body["statusCode"], 400);
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .contains("X-IDENTITY-HEADER")
-    );
-    assert!(!body["correlationId"].as_str().unwrap().is_empty());
+    assert!(text(&body["message"]).contains("X-IDENTITY-HEADER"));
+    assert!(!text(&body["correlationId"]).is_empty());
     assert_eq!(gateway.state.calls(), 0);
 }
 
 #[tokio::test]
 async fn a_wrong_identity_header_is_refused_with_401() {
     let (gateway, sandbox) = setup(app_mode()).await;
-    let target = mi_target(
-        &sandbox,
-        "api-version=2019-08-01&resource=https://graph.microsoft.com",
-    );
     let wrong = "0".repeat(64);
-    let reply = sandbox
-        .send(&get(
-            &target,
-            &sandbox.host(),
-            &[("X-IDENTITY-HEADER", &wrong)],
-        ))
-        .await;
+    let reply = mi_get(&sandbox, GRAPH_QUERY, &[("X-IDENTITY-HEADER", &wrong)]).await;
     assert_eq!(reply.status, 401);
     assert_eq!(reply.json()["statusCode"], 401);
     assert!(!reply.body.contains(&wrong));
@@ -186,17 +165,13 @@ async fn gateway_failures_use_the_app_service_error_shape_with_retry_after() {
         retry_after: Some(std::time::Duration::from_secs(3)),
         ..FailureDetails::new(Reason::UpstreamUnavailable)
     };
-    let gateway = FakeGateway::start(FakeState::new(Behaviour::Fail {
-        code: Code::Unavailable,
-        message: "upstream said something".into(),
+    let gateway = FakeGateway::start(FakeState::new(Behaviour::fail(
+        Code::Unavailable,
+        "upstream said something",
         detail,
-    }));
+    )));
     let sandbox = Sandbox::start(&gateway).await;
-    let reply = sdk_get(
-        &sandbox,
-        "api-version=2019-08-01&resource=https://graph.microsoft.com",
-    )
-    .await;
+    let reply = sdk_get(&sandbox, GRAPH_QUERY).await;
     assert_eq!(reply.status, 503);
     assert_eq!(reply.header("retry-after"), Some("3"));
     let body = reply.json();

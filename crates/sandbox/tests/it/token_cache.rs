@@ -53,11 +53,11 @@ async fn another_kind_scope_or_provider_goes_to_the_gateway() {
 
 #[tokio::test]
 async fn a_gateway_failure_is_not_kept() {
-    let gateway = FakeGateway::start(FakeState::new(Behaviour::Fail {
-        code: Code::Unavailable,
-        message: "down".into(),
-        detail: FailureDetails::new(agentmint_proto::Reason::UpstreamUnavailable),
-    }));
+    let gateway = FakeGateway::start(FakeState::new(Behaviour::fail(
+        Code::Unavailable,
+        "down",
+        FailureDetails::new(agentmint_proto::Reason::UpstreamUnavailable),
+    )));
     let sandbox = sandbox_with_ttl(&gateway, Duration::from_secs(30)).await;
     assert_eq!(sandbox.get(&sandbox.app_path()).await.status, 503);
     gateway.state.set(Behaviour::Token);

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use agentmint_emulator::world::World;
 use agentmint_stack::layout::MAIL_READ;
-use agentmint_stack::{Blueprint, Layout, Provider, Sandbox, UserBy};
+use agentmint_stack::{Blueprint, Layout, Provider, Sandbox};
 use serde_json::Value;
 
 use super::{Proc, path_str};
@@ -59,14 +59,9 @@ const PROVIDERS: [&str; 3] = ["agent", "bot", "agent-nouser"];
 fn layout(extra_config: String) -> Layout {
     Layout {
         providers: vec![
-            Provider::agent(
-                "agent",
-                Blueprint::First,
-                Some(UserBy::ObjectId),
-                &[USER_SCOPE, MAIL_READ, GRAPH_DEFAULT],
-            ),
+            Provider::first_agent("agent", &[USER_SCOPE, MAIL_READ, GRAPH_DEFAULT]),
             Provider::agent("agent-nouser", Blueprint::Second, None, &[]),
-            Provider::Bot { name: "bot".into() },
+            Provider::bot("bot"),
         ],
         sandboxes: vec![Sandbox::new(SANDBOX, &PROVIDERS)],
         extra_config,
@@ -204,14 +199,8 @@ impl Stack {
 
     /// The gateway's Prometheus exposition, from its admin port.
     pub async fn metrics(&self) -> String {
-        Self::http()
-            .get(format!("{}/metrics", self.admin_url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        let url = format!("{}/metrics", self.admin_url);
+        fetch(&Self::http(), &url).await.text().await.unwrap()
     }
 
     /// The emulator's request counts.
@@ -228,15 +217,14 @@ impl Stack {
             )
             .build()
             .unwrap();
-        client
-            .get(format!("{}{path}", self.emulator_url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        let url = format!("{}{path}", self.emulator_url);
+        fetch(&client, &url).await.json().await.unwrap()
     }
+}
+
+/// GETs `url`, expecting an answer (of any status).
+async fn fetch(client: &reqwest::Client, url: &str) -> reqwest::Response {
+    client.get(url).send().await.unwrap()
 }
 
 pub use agentmint_testkit::jwt::claims;

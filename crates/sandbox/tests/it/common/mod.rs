@@ -50,6 +50,17 @@ pub enum Behaviour {
     Gated,
 }
 
+impl Behaviour {
+    /// An error status with `message` and `detail`.
+    pub fn fail(code: Code, message: &str, detail: FailureDetails) -> Self {
+        Behaviour::Fail {
+            code,
+            message: message.into(),
+            detail,
+        }
+    }
+}
+
 /// What the fake gateway saw; shared across restarts.
 pub struct FakeState {
     pub calls: AtomicUsize,
@@ -364,6 +375,18 @@ impl Sandbox {
             .await
     }
 
+    /// A request of `method` to the app-token URL with the right Host, exactly `headers` and `body`.
+    pub async fn app_request(&self, method: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        self.send(&request(
+            method,
+            &self.app_path(),
+            &self.host(),
+            headers,
+            body,
+        ))
+        .await
+    }
+
     pub async fn send(&self, raw: &[u8]) -> Reply {
         send(self.addr, raw).await
     }
@@ -445,6 +468,13 @@ pub async fn send(addr: SocketAddr, raw: &[u8]) -> Reply {
         .expect("the resolver answers")
         .unwrap();
     parse_reply(&bytes)
+}
+
+/// A JSON string field's text; panics on anything else.
+pub fn text(value: &serde_json::Value) -> &str {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a string: {value}"))
 }
 
 pub fn parse_reply(bytes: &[u8]) -> Reply {

@@ -1,11 +1,16 @@
-//! The TLS flags of every command that calls the gateway (`sandbox`, `token`).
+//! The flags of every command that calls the gateway (`sandbox`, `token`): where it is, how to
+//! trust it, and which sandbox credential to present. One struct, flattened into each command, so
+//! the commands cannot drift apart in name, environment variable or help.
 
 use std::path::PathBuf;
 
 use agentmint_sandbox::GatewayTls;
 
-#[derive(clap::Args, Clone, Default)]
-pub struct TlsArgs {
+#[derive(clap::Args, Clone)]
+pub struct GatewayArgs {
+    /// The gateway's gRPC URL: http://host:port, or https://host:port for a TLS gateway.
+    #[arg(long, env = "AGENTMINT_GATEWAY")]
+    pub gateway: String,
     /// A CA certificate (PEM) to verify an https:// gateway with, instead of the system's roots.
     #[arg(long)]
     pub gateway_ca: Option<PathBuf>,
@@ -15,9 +20,12 @@ pub struct TlsArgs {
     /// The client certificate's private key (PEM).
     #[arg(long, requires = "client_cert")]
     pub client_key: Option<PathBuf>,
+    /// The file holding the sandbox credential to authenticate with (never passed to an agent).
+    #[arg(long)]
+    pub credential_file: PathBuf,
 }
 
-impl TlsArgs {
+impl GatewayArgs {
     pub fn gateway_tls(&self) -> GatewayTls {
         GatewayTls {
             ca_file: self.gateway_ca.clone(),

@@ -1,11 +1,12 @@
-//! The machine-readable reasons carried as `google.rpc.ErrorInfo.reason`
-//! ([`FailureDetails::reason`](crate::FailureDetails)), spelled
-//! once for both sides of the wire.
+//! The machine-readable reasons a mint is refused or fails for, spelled once for every crate that
+//! names them: carried on the wire as `google.rpc.ErrorInfo.reason` (see the proto crate's
+//! `FailureDetails`).
 //!
-//! The gateway writes them (its own refusals, and Entra failures mapped from the entra crate's typed
-//! errors) and the sandbox reads them to explain a refusal in its own words. Both depend on this
-//! crate and on nothing of each other, so the spelling lives here: a reason renamed on one side
-//! without the other no longer compiles.
+//! The gateway writes them (its own refusals, and Entra failures mapped
+//! from the entra crate's typed errors) and the sandbox reads them to explain a refusal in its own
+//! words; the entra crate's upstream causes are a subset of them. All three depend on this leaf
+//! crate (the proto crate re-exports it as `agentmint_proto::Reason`), so the spelling lives here:
+//! a reason renamed in one place without the others no longer compiles.
 
 /// One reason a mint was refused or failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,7 +58,8 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// Every reason, for exhaustive tests and parsing.
+    /// Every reason, in declaration order (so `ALL[reason as usize] == reason`), for exhaustive
+    /// tests, parsing and the entra crate's mapping of its upstream causes.
     pub const ALL: [Reason; 28] = [
         Reason::Unauthenticated,
         Reason::InvalidProvider,
@@ -145,6 +147,13 @@ mod tests {
             assert_eq!(Reason::parse(reason.as_str()), Some(reason));
         }
         assert_eq!(Reason::parse("free text"), None);
+    }
+
+    #[test]
+    fn all_lists_every_reason_at_its_discriminant() {
+        for (index, reason) in Reason::ALL.into_iter().enumerate() {
+            assert_eq!(reason as usize, index, "{reason}");
+        }
     }
 
     #[test]
