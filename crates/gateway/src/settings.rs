@@ -44,7 +44,7 @@ pub struct InForce {
     /// The digest of the TLS listener's files as started ([`tls_digest`]).
     pub tls_files: Option<[u8; 32]>,
     /// The upstream timeout and retry policy the gateway started with.
-    pub upstream: crate::server::Upstream,
+    pub(crate) upstream: crate::server::Upstream,
 }
 
 /// A digest of the `[gateway.tls]` files' contents, so that a certificate renewed in place (same

@@ -12,10 +12,10 @@ pub mod details;
 mod kind;
 mod redact;
 
-pub use details::FailureDetails;
 /// The reasons are spelled in `agentmint-base`, where the entra crate shares them without
 /// depending on tonic.
 pub use agentmint_base::{Reason, reason};
+pub use details::FailureDetails;
 pub use v1::{
     MintTokenRequest, MintTokenResponse, TokenKind,
     token_broker_client::TokenBrokerClient,
