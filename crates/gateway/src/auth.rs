@@ -2,12 +2,14 @@
 //! field.
 //!
 //! A sandbox presents `authorization: Bearer <credential>`. The gateway stores only SHA-256 hashes of
-//! sandbox credentials and compares the presented credential's hash against every known hash in
-//! constant time, without stopping at the first match, so neither the comparison nor the loop tells
-//! an attacker how close a guess was or which sandbox it matched.
+//! sandbox credentials, in a map keyed by the hash, so identifying a caller costs one hash and one
+//! lookup whatever the number of sandboxes (10,000 cost what 1 does). The lookup stays safe against
+//! timing attacks because the attacker chooses the credential, not its hash: how far a lookup gets
+//! into a stored hash tells nothing about how close a guess was to a credential.
+
+use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 /// The longest credential accepted; anything longer is refused before hashing.
 pub const MAX_CREDENTIAL_LEN: usize = 4096;
@@ -46,17 +48,20 @@ pub fn bearer(value: Option<&[u8]>) -> Result<&[u8], AuthError> {
     Ok(rest)
 }
 
-/// Returns the index of the sandbox whose credential hash matches `credential`.
-pub fn identify(credential: &[u8], sandboxes: &[SandboxIdentity]) -> Result<usize, AuthError> {
-    let presented: [u8; 32] = Sha256::digest(credential).into();
-    let mut found: Option<usize> = None;
+/// The sandboxes by the SHA-256 of their credential, each mapped to its index. When two sandboxes
+/// share a credential (`config check` refuses this), the first one keeps it.
+pub fn index(sandboxes: &[SandboxIdentity]) -> HashMap<[u8; 32], usize> {
+    let mut by_hash = HashMap::with_capacity(sandboxes.len());
     for (i, sandbox) in sandboxes.iter().enumerate() {
-        let equal: bool = sandbox.credential_sha256.ct_eq(&presented).into();
-        if equal && found.is_none() {
-            found = Some(i);
-        }
+        by_hash.entry(sandbox.credential_sha256).or_insert(i);
     }
-    found.ok_or(AuthError::Unknown)
+    by_hash
+}
+
+/// Returns the index of the sandbox whose credential hash matches `credential`.
+pub fn identify(credential: &[u8], index: &HashMap<[u8; 32], usize>) -> Result<usize, AuthError> {
+    let presented: [u8; 32] = Sha256::digest(credential).into();
+    index.get(&presented).copied().ok_or(AuthError::Unknown)
 }
 
 #[cfg(test)]
@@ -72,16 +77,22 @@ mod tests {
 
     #[test]
     fn known_credential_identifies_its_sandbox() {
-        let all = [sandbox("a", "cred-a"), sandbox("b", "cred-b")];
+        let all = index(&[sandbox("a", "cred-a"), sandbox("b", "cred-b")]);
         assert_eq!(identify(b"cred-b", &all), Ok(1));
         assert_eq!(identify(b"cred-a", &all), Ok(0));
     }
 
     #[test]
     fn unknown_credential_is_refused() {
-        let all = [sandbox("a", "cred-a")];
+        let all = index(&[sandbox("a", "cred-a")]);
         assert_eq!(identify(b"cred-x", &all), Err(AuthError::Unknown));
         assert_eq!(identify(b"", &all), Err(AuthError::Unknown));
+    }
+
+    #[test]
+    fn a_shared_credential_identifies_the_first_sandbox_that_has_it() {
+        let all = index(&[sandbox("a", "same"), sandbox("b", "same")]);
+        assert_eq!(identify(b"same", &all), Ok(0));
     }
 
     #[test]

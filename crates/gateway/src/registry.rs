@@ -143,8 +143,8 @@ pub enum RegistryError {
 pub struct Registry {
     pub providers: HashMap<String, Arc<ProviderEntry>>,
     pub sandboxes: Vec<SandboxEntry>,
-    /// The identities alone, in the same order, for constant-time authentication.
-    pub identities: Vec<SandboxIdentity>,
+    /// The sandboxes' indexes by the SHA-256 of their credential ([`auth::index`]).
+    pub by_credential: HashMap<[u8; 32], usize>,
 }
 
 impl Registry {
@@ -183,18 +183,19 @@ impl Registry {
                 })
             })
             .collect();
-        let identities = sandboxes.iter().map(|s| s.identity.clone()).collect();
+        let identities: Vec<SandboxIdentity> =
+            sandboxes.iter().map(|s| s.identity.clone()).collect();
         Ok(Self {
             providers,
             sandboxes,
-            identities,
+            by_credential: auth::index(&identities),
         })
     }
 
     /// The sandbox whose credential is the bearer value of `authorization` (see [`auth`]).
     pub fn authenticate(&self, authorization: Option<&[u8]>) -> Result<&SandboxEntry, AuthError> {
         let credential = auth::bearer(authorization)?;
-        auth::identify(credential, &self.identities).map(|i| &self.sandboxes[i])
+        auth::identify(credential, &self.by_credential).map(|i| &self.sandboxes[i])
     }
 
     /// Every principal some provider of this registry mints for.
