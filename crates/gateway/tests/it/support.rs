@@ -181,27 +181,14 @@ impl AppGateway {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("secret"), "dev-secret-value").unwrap();
         let credential = "sandbox-credential-for-app-gateway";
-        let config = format!(
-            r#"[gateway]
-authority_host = "{upstream}"
-{gateway_extra}
-[[provider]]
-name = "bot"
-kind = "app"
-tenant = "{APP_TENANT}"
-client_id = "{APP_CLIENT}"
-[provider.credential]
-type = "client_secret"
-secret_file = "secret"
-[provider.scopes]
-app_allowed = ["https://graph.microsoft.com/.default"]
-[[sandbox]]
-name = "s"
-credential_sha256 = "{hash}"
-providers = ["bot"]
-"#,
-            hash = sha(credential),
+        let provider = agentmint_testkit::config::one_provider(
+            "bot",
+            &format!("kind = \"app\"\ntenant = \"{APP_TENANT}\"\nclient_id = \"{APP_CLIENT}\""),
+            "type = \"client_secret\"\nsecret_file = \"secret\"",
+            &sha(credential),
         );
+        let config =
+            format!("[gateway]\nauthority_host = \"{upstream}\"\n{gateway_extra}\n{provider}");
         let path = dir.path().join("gateway.toml");
         std::fs::write(&path, config).unwrap();
         let loaded = agentmint_config::load(&path).unwrap_or_else(|d| panic!("{d}"));
