@@ -12,4 +12,5 @@ mod mtls;
 mod restart;
 mod sdk_interop;
 mod secrets;
+mod secrets_lifecycle;
 mod support;
