@@ -65,6 +65,8 @@ pub(crate) struct Figures {
     pub ok: [u64; 3],
     /// 503s with `Retry-After`, per phase.
     pub unavailable: [u64; 3],
+    /// The 503s by "phase:error code" (phase 0 warm, 1 gateway down, 2 gateway back).
+    pub unavailable_errors: BTreeMap<String, u64>,
     /// Anything else: another status, a 503 without `Retry-After`, a reset, a hang.
     pub bad: Vec<String>,
     /// Upstream requests per hop of the cold start (from the scenario's start to the kill).
@@ -80,13 +82,15 @@ struct Shared {
     ok: [AtomicU64; 3],
     unavailable: [AtomicU64; 3],
     bad: Mutex<Vec<String>>,
+    unavailable_errors: Mutex<BTreeMap<String, u64>>,
     /// Per agent: it got a full round of [`KEYS`] as 200s, all sent in the current phase.
     settled: Mutex<Vec<bool>>,
 }
 
 enum Outcome {
     Token,
-    Unavailable,
+    /// With the resolver's `error` code (`gateway_unavailable`, `temporarily_unavailable`, ...).
+    Unavailable(String),
     Bad(String),
 }
 
@@ -110,7 +114,7 @@ async fn ask(http: &reqwest::Client, url: &str, scope: &str) -> Outcome {
     };
     match status {
         200 if body["access_token"].as_str().is_some_and(|t| !t.is_empty()) => Outcome::Token,
-        503 if retry_after => Outcome::Unavailable,
+        503 if retry_after => Outcome::Unavailable(body["error"].as_str().unwrap_or("").to_owned()),
         // The body is the resolver's typed error (never a token), safe to show.
         _ => Outcome::Bad(format!("{status} (Retry-After: {retry_after}): {body}")),
     }
@@ -138,8 +142,14 @@ async fn agent(index: usize, urls: Vec<(String, &'static str)>, load: Load, shar
                     shared.settled.lock().unwrap()[index] = true;
                 }
             }
-            Outcome::Unavailable => {
+            Outcome::Unavailable(error) => {
                 shared.unavailable[p].fetch_add(1, Ordering::SeqCst);
+                *shared
+                    .unavailable_errors
+                    .lock()
+                    .unwrap()
+                    .entry(format!("{phase}:{error}"))
+                    .or_default() += 1;
                 streak = 0;
             }
             Outcome::Bad(what) => {
@@ -352,6 +362,7 @@ pub(crate) async fn run(stack: &mut Stack, log: &str, load: Load) -> (Proc, Figu
             .unavailable
             .each_ref()
             .map(|n| n.load(Ordering::SeqCst)),
+        unavailable_errors: shared.unavailable_errors.lock().unwrap().clone(),
         bad: shared.bad.lock().unwrap().clone(),
         cold,
         refill,
@@ -384,6 +395,13 @@ pub(crate) fn assert_properties(figures: &Figures) {
         figures.refill.values().sum::<u64>() > 0,
         "the restarted gateway had to mint again (its cache was lost): {figures:?}"
     );
+    // The resolver's typed codes for "no answer from the gateway" and "the gateway says later".
+    for key in figures.unavailable_errors.keys() {
+        assert!(
+            key.ends_with(":gateway_unavailable") || key.ends_with(":temporarily_unavailable"),
+            "a 503 of another kind: {key} ({figures:?})"
+        );
+    }
     assert!(
         figures.unavailable[usize::from(DOWN)] > 0,
         "the resolver answered 503 while the gateway was gone: {figures:?}"
