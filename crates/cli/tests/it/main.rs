@@ -9,6 +9,8 @@ mod drain;
 mod e2e;
 mod grpc_interop;
 mod mtls;
+mod restart;
 mod sdk_interop;
 mod secrets;
+mod secrets_lifecycle;
 mod support;

@@ -17,7 +17,7 @@ fn windows(text: &str) -> HashSet<&str> {
 }
 
 /// Fails naming the secret and the leaked window (never the whole secret).
-fn assert_no_leak(haystack_name: &str, haystack: &str, secrets: &[(String, String)]) {
+pub(crate) fn assert_no_leak(haystack_name: &str, haystack: &str, secrets: &[(String, String)]) {
     let seen = windows(haystack);
     for (name, secret) in secrets {
         for i in 0..secret.len().saturating_sub(WINDOW - 1) {
@@ -32,11 +32,11 @@ fn assert_no_leak(haystack_name: &str, haystack: &str, secrets: &[(String, Strin
 }
 
 /// The parts of a JWT worth protecting: the payload and signature (the header is shared by many).
-fn jwt_secret_parts(token: &str) -> Vec<String> {
+pub(crate) fn jwt_secret_parts(token: &str) -> Vec<String> {
     token.split('.').skip(1).map(str::to_owned).collect()
 }
 
-fn pem_body(pem: &str) -> String {
+pub(crate) fn pem_body(pem: &str) -> String {
     pem.lines().filter(|l| !l.starts_with("-----")).collect()
 }
 

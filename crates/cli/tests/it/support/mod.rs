@@ -99,6 +99,13 @@ impl Proc {
         assert!(status.success(), "kill -TERM failed");
     }
 
+    /// Sends SIGKILL and reaps the process, as a crash or an OOM kill would: nothing is drained and
+    /// every in-memory cache is lost. The output captured so far stays readable.
+    pub fn sigkill(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reap");
+    }
+
     /// The exit code, waiting at most `within`.
     pub fn exit_code(&mut self, within: Duration) -> i32 {
         let start = Instant::now();

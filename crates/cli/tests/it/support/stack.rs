@@ -197,6 +197,11 @@ impl Stack {
         .to_vec()
     }
 
+    /// Everything the emulator process logged so far.
+    pub fn emulator_output(&self) -> String {
+        self._emulator.output()
+    }
+
     /// The gateway's Prometheus exposition, from its admin port.
     pub async fn metrics(&self) -> String {
         let url = format!("{}/metrics", self.admin_url);
