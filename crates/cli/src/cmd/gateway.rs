@@ -64,15 +64,9 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
         .with_context(|| format!("binding admin to {}", gateway.admin_listen))?;
     // Before the ready line: a SIGTERM right after it must drain, not kill.
     let terminate = signals::terminate();
-    let ready = serde_json::json!({
-        "event": "ready",
-        "grpc": format!("{}://{}", gateway.scheme(), grpc.local_addr()?),
-        "admin": format!("http://{}", admin.local_addr()?),
-        "providers": loaded.config.providers.len(),
-        "sandboxes": loaded.config.sandboxes.len(),
-    });
-    println!("{ready}");
-    info!(grpc = %grpc.local_addr()?, admin = %admin.local_addr()?, "gateway ready");
+    // Also before it: the watcher's first snapshot and the SIGHUP/SIGUSR1 handlers, so a change or
+    // a signal that follows the ready line is never missed (nor kills the process).
+    let scheme = gateway.scheme();
     let drain = gateway.drain;
     let state = gateway.state;
 
@@ -83,25 +77,30 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
         );
     }
     let reload_state = state.clone();
+    let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     tokio::spawn(async move {
-        let Ok(mut hup) = signal(SignalKind::hangup()) else {
-            return;
-        };
         while hup.recv().await.is_some() {
             info!("SIGHUP: reloading the config");
             let _ = reload_state.reload();
         }
     });
     let revoke_state = state.clone();
+    let mut usr1 = signal(SignalKind::user_defined1()).context("installing the SIGUSR1 handler")?;
     tokio::spawn(async move {
-        let Ok(mut usr1) = signal(SignalKind::user_defined1()) else {
-            return;
-        };
         while usr1.recv().await.is_some() {
             info!("SIGUSR1: reloading the config, revoking the tokens of changed providers");
             let _ = revoke_state.reload_with(agentmint_gateway::Revocation::Revoke);
         }
     });
+    let ready = serde_json::json!({
+        "event": "ready",
+        "grpc": format!("{scheme}://{}", grpc.local_addr()?),
+        "admin": format!("http://{}", admin.local_addr()?),
+        "providers": loaded.config.providers.len(),
+        "sandboxes": loaded.config.sandboxes.len(),
+    });
+    println!("{ready}");
+    info!(grpc = %grpc.local_addr()?, admin = %admin.local_addr()?, "gateway ready");
 
     agentmint_gateway::serve(state, drain, grpc, Some(admin), terminate).await?;
     info!("gateway stopped");
