@@ -39,7 +39,8 @@ pub use locate::locate;
 pub use schema::{
     AgentUser, CacheSettings, Config, CredentialSpec, DEFAULT_ADMIN_LISTEN, DEFAULT_AUTHORITY_HOST,
     DEFAULT_DRAIN_GRACE_SECONDS, DEFAULT_LISTEN, Fingerprint, GatewaySettings, ManagedIdentityId,
-    Provider, ProviderKind, Sandbox, SandboxCredentialSpec, ScopePolicy, SigningAlgorithm,
+    Provider, ProviderKind, Sandbox, SandboxCredentialSpec, ScopePolicy, ServiceAccountSpec,
+    SigningAlgorithm,
     TlsSettings,
 };
 

@@ -198,6 +198,25 @@ pub enum SandboxCredentialSpec {
     /// ([`crate::ParseOptions::check_files`] = false). Such a sandbox authenticates nobody; `load`
     /// never produces it.
     Unread(PathBuf),
+    /// A Kubernetes projected service-account token, verified against its issuer's keys.
+    ServiceAccount(ServiceAccountSpec),
+}
+
+/// `[sandbox.service_account]`: which projected service-account tokens identify the sandbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceAccountSpec {
+    /// The tokens' `iss`, exactly as the cluster writes it.
+    pub issuer: String,
+    /// The `jwks_file` holding the issuer's public keys.
+    pub jwks_file: PathBuf,
+    /// The file's JSON (public keys only), or `None` when files were not checked.
+    pub jwks: Option<String>,
+    /// The `aud` the tokens must carry.
+    pub audience: String,
+    pub namespace: String,
+    pub service_account: String,
+    /// The longest `exp - iat` accepted.
+    pub max_lifetime_seconds: u64,
 }
 
 impl Sandbox {
@@ -207,7 +226,7 @@ impl Sandbox {
         match &self.credential {
             SandboxCredentialSpec::Sha256(hash)
             | SandboxCredentialSpec::File { sha256: hash, .. } => Some(*hash),
-            SandboxCredentialSpec::Unread(_) => None,
+            SandboxCredentialSpec::Unread(_) | SandboxCredentialSpec::ServiceAccount(_) => None,
         }
     }
 }
@@ -242,6 +261,7 @@ impl Config {
                 SandboxCredentialSpec::File { path, .. } | SandboxCredentialSpec::Unread(path) => {
                     push_once(&mut files, path)
                 }
+                SandboxCredentialSpec::ServiceAccount(sa) => push_once(&mut files, &sa.jwks_file),
                 SandboxCredentialSpec::Sha256(_) => {}
             }
         }

@@ -23,13 +23,16 @@ pub enum AuthError {
     Malformed,
     #[error("the sandbox credential is not recognised")]
     Unknown,
+    #[error("the service-account token is refused: {0}")]
+    ServiceAccount(#[from] crate::service_account::Refused),
 }
 
-/// A sandbox's stored identity: its name and the SHA-256 of its credential.
+/// A sandbox's stored identity: its name and the SHA-256 of its credential (`None` for a sandbox
+/// identified by a service-account token, see [`crate::service_account`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SandboxIdentity {
     pub name: String,
-    pub credential_sha256: [u8; 32],
+    pub credential_sha256: Option<[u8; 32]>,
 }
 
 /// Extracts the bearer credential from an `authorization` metadata value.
@@ -53,7 +56,9 @@ pub fn bearer(value: Option<&[u8]>) -> Result<&[u8], AuthError> {
 pub fn index(sandboxes: &[SandboxIdentity]) -> HashMap<[u8; 32], usize> {
     let mut by_hash = HashMap::with_capacity(sandboxes.len());
     for (i, sandbox) in sandboxes.iter().enumerate() {
-        by_hash.entry(sandbox.credential_sha256).or_insert(i);
+        if let Some(hash) = sandbox.credential_sha256 {
+            by_hash.entry(hash).or_insert(i);
+        }
     }
     by_hash
 }
@@ -71,7 +76,7 @@ mod tests {
     fn sandbox(name: &str, credential: &str) -> SandboxIdentity {
         SandboxIdentity {
             name: name.into(),
-            credential_sha256: Sha256::digest(credential.as_bytes()).into(),
+            credential_sha256: Some(Sha256::digest(credential.as_bytes()).into()),
         }
     }
 

@@ -25,6 +25,7 @@ pub mod registry;
 pub mod retire;
 pub mod server;
 pub mod service;
+pub mod service_account;
 pub mod settings;
 pub mod state;
 pub mod status;

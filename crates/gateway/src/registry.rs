@@ -145,6 +145,8 @@ pub struct Registry {
     pub sandboxes: Vec<SandboxEntry>,
     /// The sandboxes' indexes by the SHA-256 of their credential ([`auth::index`]).
     pub by_credential: HashMap<[u8; 32], usize>,
+    /// The sandboxes identified by a service-account token.
+    pub service_accounts: crate::service_account::Verifier,
 }
 
 impl Registry {
@@ -173,28 +175,45 @@ impl Registry {
             .sandboxes
             .iter()
             // A credential file that was not read authenticates nobody (`load` never yields one).
-            .filter_map(|s| {
-                Some(SandboxEntry {
-                    identity: SandboxIdentity {
-                        name: s.name.clone(),
-                        credential_sha256: s.credential_sha256()?,
-                    },
-                    providers: s.providers.iter().cloned().collect(),
-                })
+            .filter(|s| !matches!(s.credential, config::SandboxCredentialSpec::Unread(_)))
+            .map(|s| SandboxEntry {
+                identity: SandboxIdentity {
+                    name: s.name.clone(),
+                    credential_sha256: s.credential_sha256(),
+                },
+                providers: s.providers.iter().cloned().collect(),
             })
             .collect();
+        let mut service_accounts = crate::service_account::Verifier::default();
+        let identified = cfg
+            .sandboxes
+            .iter()
+            .filter(|s| !matches!(s.credential, config::SandboxCredentialSpec::Unread(_)));
+        for (i, s) in identified.enumerate() {
+            if let config::SandboxCredentialSpec::ServiceAccount(spec) = &s.credential {
+                service_accounts.add(i, spec);
+            }
+        }
         let identities: Vec<SandboxIdentity> =
             sandboxes.iter().map(|s| s.identity.clone()).collect();
         Ok(Self {
             providers,
             sandboxes,
             by_credential: auth::index(&identities),
+            service_accounts,
         })
     }
 
     /// The sandbox whose credential is the bearer value of `authorization` (see [`auth`]).
     pub fn authenticate(&self, authorization: Option<&[u8]>) -> Result<&SandboxEntry, AuthError> {
         let credential = auth::bearer(authorization)?;
+        if !self.service_accounts.is_empty()
+            && crate::service_account::looks_like_jwt(credential)
+        {
+            // `bearer` admits printable ASCII only, so the token is UTF-8.
+            let token = std::str::from_utf8(credential).map_err(|_| AuthError::Malformed)?;
+            return Ok(&self.sandboxes[self.service_accounts.identify(token)?]);
+        }
         auth::identify(credential, &self.by_credential).map(|i| &self.sandboxes[i])
     }
 

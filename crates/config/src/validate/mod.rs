@@ -13,6 +13,7 @@ mod ids;
 mod provider;
 mod references;
 mod sandbox;
+mod service_account;
 mod scopes;
 
 use std::path::PathBuf;

@@ -9,7 +9,13 @@ use super::{Ctx, ids};
 use crate::reader::{At, Table, shorten};
 use crate::schema::{Sandbox, SandboxCredentialSpec};
 
-const KEYS: [&str; 4] = ["name", "credential_sha256", "credential_file", "providers"];
+const KEYS: [&str; 5] = [
+    "name",
+    "credential_sha256",
+    "credential_file",
+    "service_account",
+    "providers",
+];
 const NAME_HINT: &str = "a short name such as \"sbx-1\"; logs and metrics use it";
 const HASH_HINT: &str =
     "the hex SHA-256 of the sandbox's bearer credential: printf %s \"$CREDENTIAL\" | sha256sum";
@@ -34,7 +40,7 @@ pub(super) fn read<'a>(t: &Table<'a, '_>, ctx: &mut Ctx<'_>) -> Checked<'a> {
         SandboxCredentialSpec::Sha256(hash) | SandboxCredentialSpec::File { sha256: hash, .. } => {
             Some(At::new(*hash, span.clone()))
         }
-        SandboxCredentialSpec::Unread(_) => None,
+        SandboxCredentialSpec::Unread(_) | SandboxCredentialSpec::ServiceAccount(_) => None,
     });
     let sandbox = (|| {
         Some(Sandbox {
@@ -57,6 +63,26 @@ fn credential(
     t: &Table<'_, '_>,
     ctx: &mut Ctx<'_>,
 ) -> Option<(SandboxCredentialSpec, crate::spans::Span)> {
+    let methods = ["credential_sha256", "credential_file", "service_account"]
+        .into_iter()
+        .filter(|key| t.has(key))
+        .count();
+    if t.has("service_account") {
+        if methods > 1 {
+            let span = t.key_span("service_account").unwrap_or(t.span());
+            ctx.report
+                .error(
+                    span,
+                    "the sandbox gives `service_account` and a bearer credential",
+                )
+                .hint("keep one identity method per sandbox");
+            return None;
+        }
+        let table = t.table("service_account", &mut ctx.report)?;
+        let span = t.key_span("service_account").unwrap_or(t.span());
+        return super::service_account::read(&table, ctx)
+            .map(|spec| (SandboxCredentialSpec::ServiceAccount(spec), span));
+    }
     match (t.has("credential_sha256"), t.has("credential_file")) {
         (true, true) => {
             let span = t.key_span("credential_file").unwrap_or(t.span());
@@ -71,7 +97,7 @@ fn credential(
         (false, false) => {
             t.missing(
                 "credential_sha256",
-                &format!("{HASH_HINT}; or credential_file = \"...\", a file holding the credential itself"),
+                &format!("{HASH_HINT}; or credential_file = \"...\", a file holding the credential itself; or a [sandbox.service_account] table"),
                 &mut ctx.report,
             );
             None
