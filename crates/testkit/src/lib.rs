@@ -14,3 +14,4 @@ pub mod credential;
 pub mod entra;
 pub mod jwt;
 pub mod pki;
+pub mod service_account;

@@ -10,5 +10,6 @@ mod drain;
 mod policy;
 mod reload;
 mod rotation;
+mod service_account;
 mod support;
 mod task_leaks;
