@@ -203,11 +203,12 @@ impl Verifier {
     }
 }
 
-/// Whether a bearer value has the shape of a compact JWT (three base64url parts).
+/// Whether a bearer value has the shape of a compact JWT (three base64url parts; the signature may
+/// be empty, as in an `alg: none` token, which is then refused with its reason).
 pub fn looks_like_jwt(credential: &[u8]) -> bool {
     let mut parts = 0;
     for part in credential.split(|b| *b == b'.') {
-        if part.is_empty()
+        if (part.is_empty() && parts < 2)
             || !part
                 .iter()
                 .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
@@ -272,4 +273,106 @@ fn printable(value: &str) -> String {
         .filter(|c| c.is_ascii_graphic())
         .take(128)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agentmint_testkit::service_account::{self as sa, IssuerKey};
+    use serde_json::{Value, json};
+
+    fn verifier(key: &IssuerKey) -> Verifier {
+        let mut v = Verifier::default();
+        v.add(
+            3,
+            &config::ServiceAccountSpec {
+                issuer: sa::ISSUER.into(),
+                jwks_file: "/unused".into(),
+                jwks: Some(sa::jwks(&[key])),
+                audience: sa::AUDIENCE.into(),
+                namespace: "agents".into(),
+                service_account: "agent-k".into(),
+                max_lifetime_seconds: 86400,
+            },
+        );
+        v
+    }
+
+    fn with(mut claims: Value, edit: impl FnOnce(&mut Value)) -> Value {
+        edit(&mut claims);
+        claims
+    }
+
+    #[test]
+    fn each_bad_token_is_refused_for_its_own_reason() {
+        let key = IssuerKey::new("k1");
+        let foreign = IssuerKey::new("k1");
+        let v = verifier(&key);
+        let good = sa::claims("agents", "agent-k");
+        let now = sa::now();
+        assert_eq!(v.identify(&key.sign(&good, None)), Ok(3));
+        let cases: Vec<(String, Refused)> = vec![
+            (
+                key.sign(
+                    &with(good.clone(), |c| {
+                        c["iat"] = json!(now - 7200);
+                        c["exp"] = json!(now - 3600);
+                    }),
+                    None,
+                ),
+                Refused::Expired,
+            ),
+            (
+                key.sign(&with(good.clone(), |c| c["nbf"] = json!(now + 600)), None),
+                Refused::NotYetValid,
+            ),
+            (
+                key.sign(&with(good.clone(), |c| c["iat"] = json!(now + 600)), None),
+                Refused::NotYetValid,
+            ),
+            (
+                key.sign(&with(good.clone(), |c| c["aud"] = json!(["vault"])), None),
+                Refused::Audience,
+            ),
+            (
+                key.sign(
+                    &with(good.clone(), |c| c["iss"] = json!("https://other.example")),
+                    None,
+                ),
+                Refused::UnknownIdentity,
+            ),
+            (
+                key.sign(&sa::claims("default", "agent-k"), None),
+                Refused::UnknownIdentity,
+            ),
+            (
+                key.sign(&sa::claims("agents", "other"), None),
+                Refused::UnknownIdentity,
+            ),
+            (key.sign(&good, Some("k9")), Refused::UnknownKey),
+            (foreign.sign(&good, None), Refused::Signature),
+            (key.unsigned(&good), Refused::Algorithm),
+            (key.hs256_with_public_key(&good), Refused::Algorithm),
+            (
+                key.sign(
+                    &with(good.clone(), |c| c["exp"] = json!(now + 86400 + 3600)),
+                    None,
+                ),
+                Refused::Lifetime,
+            ),
+        ];
+        for (i, (token, reason)) in cases.iter().enumerate() {
+            assert_eq!(v.identify(token), Err(*reason), "case {i}");
+        }
+    }
+
+    #[test]
+    fn only_three_base64url_parts_look_like_a_jwt() {
+        assert!(looks_like_jwt(b"a.b.c"));
+        assert!(looks_like_jwt(b"a.b."));
+        assert!(!looks_like_jwt(b".b.c"));
+        assert!(!looks_like_jwt(b"a.b"));
+        assert!(!looks_like_jwt(b"a.b.c.d"));
+        assert!(!looks_like_jwt(b"sandbox-a-credential"));
+    }
 }
