@@ -55,11 +55,20 @@ pub(crate) enum GatewayError {
     BadResponse { why: &'static str },
 }
 
+/// `Bearer <secret>` as sensitive metadata (never printed by tonic's Debug).
+fn bearer(secret: &str) -> Option<MetadataValue<Ascii>> {
+    let mut value = MetadataValue::try_from(format!("Bearer {secret}")).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
 /// The gateway client. Cheap to clone: clones share one HTTP/2 connection.
 #[derive(Clone)]
 pub(crate) struct Gateway {
     client: TokenBrokerClient<Channel>,
     authorization: MetadataValue<Ascii>,
+    /// Kept to re-read a rotating service-account token before each call.
+    credential: SandboxCredential,
 }
 
 impl Gateway {
@@ -80,15 +89,15 @@ impl Gateway {
             .http2_keep_alive_interval(Duration::from_secs(30))
             .keep_alive_timeout(Duration::from_secs(10))
             .connect_lazy();
-        let mut authorization = MetadataValue::try_from(format!("Bearer {}", credential.expose()))
-            .map_err(|_| SandboxError::CredentialInvalid {
+        let authorization =
+            bearer(&credential.expose()).ok_or_else(|| SandboxError::CredentialInvalid {
                 path: credential.file(),
                 why: "it cannot be sent as a bearer value",
             })?;
-        authorization.set_sensitive(true);
         Ok(Self {
             client: TokenBrokerClient::new(channel),
             authorization,
+            credential: credential.clone(),
         })
     }
 
@@ -105,9 +114,10 @@ impl Gateway {
             kind: kind as i32,
             scopes,
         });
-        request
-            .metadata_mut()
-            .insert("authorization", self.authorization.clone());
+        // A rotated token file is presented as soon as it changed; an unusable one keeps the last.
+        let authorization =
+            bearer(&self.credential.expose()).unwrap_or_else(|| self.authorization.clone());
+        request.metadata_mut().insert("authorization", authorization);
         // The gateway is told a deadline a little before ours, so that its typed answer (UNAVAILABLE
         // with MINT_IN_PROGRESS and a retry delay, when the mint outlives it) arrives before we
         // give up on our own.

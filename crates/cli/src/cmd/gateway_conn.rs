@@ -21,11 +21,28 @@ pub struct GatewayArgs {
     #[arg(long, requires = "client_cert")]
     pub client_key: Option<PathBuf>,
     /// The file holding the sandbox credential to authenticate with (never passed to an agent).
+    #[arg(
+        long,
+        required_unless_present = "service_account_token_file",
+        conflicts_with = "service_account_token_file"
+    )]
+    pub credential_file: Option<PathBuf>,
+    /// A Kubernetes projected service-account token to authenticate with instead of a credential
+    /// file; re-read when the kubelet rotates it (the gateway's `[sandbox.service_account]`).
     #[arg(long)]
-    pub credential_file: PathBuf,
+    pub service_account_token_file: Option<PathBuf>,
 }
 
 impl GatewayArgs {
+    /// The file whose contents are the bearer value: the credential file or the token file.
+    pub fn bearer_file(&self) -> &std::path::Path {
+        match (&self.credential_file, &self.service_account_token_file) {
+            (Some(path), _) | (None, Some(path)) => path,
+            // clap requires one of the two.
+            (None, None) => std::path::Path::new(""),
+        }
+    }
+
     pub fn gateway_tls(&self) -> GatewayTls {
         GatewayTls {
             ca_file: self.gateway_ca.clone(),

@@ -65,13 +65,12 @@ pub struct Args {
 
 /// Builds the resolver's config from the arguments.
 pub fn config(args: &Args) -> anyhow::Result<SandboxConfig> {
-    let credential =
-        SandboxCredential::from_file(&args.gateway.credential_file).with_context(|| {
-            format!(
-                "reading the sandbox credential {}",
-                args.gateway.credential_file.display()
-            )
-        })?;
+    let path = args.gateway.bearer_file();
+    let credential = match &args.gateway.service_account_token_file {
+        Some(_) => SandboxCredential::from_token_file(path),
+        None => SandboxCredential::from_file(path),
+    }
+    .with_context(|| format!("reading the sandbox credential {}", path.display()))?;
     let first = args.providers[0].clone();
     Ok(SandboxConfig {
         gateway: args.gateway.gateway.clone(),

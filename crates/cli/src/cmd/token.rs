@@ -30,8 +30,8 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<u8> {
-    let credential = std::fs::read_to_string(&args.gateway.credential_file)
-        .with_context(|| format!("reading {}", args.gateway.credential_file.display()))?;
+    let credential = std::fs::read_to_string(args.gateway.bearer_file())
+        .with_context(|| format!("reading {}", args.gateway.bearer_file().display()))?;
     let bearer: MetadataValue<_> = format!("Bearer {}", credential.trim())
         .parse()
         .context("the credential file holds characters not allowed in a header")?;
