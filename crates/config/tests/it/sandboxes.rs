@@ -149,3 +149,72 @@ fn a_provider_no_sandbox_uses_is_a_warning() {
             .contains("`spare` is attached to no sandbox")
     );
 }
+
+/// A sandbox identified by a service-account token (`[[sandbox]]` at line 16, the section at 19,
+/// issuer at 20, jwks_file at 21, audience at 22, namespace at 23, service_account at 24).
+fn service_account(issuer: &str, jwks: &str, namespace: &str) -> String {
+    with_sandboxes(&format!(
+        "[[sandbox]]\nname = \"sbx-k\"\nproviders = [\"mail-agent\"]\n[sandbox.service_account]\n\
+         issuer = \"{issuer}\"\n{jwks}\naudience = \"agentmint\"\nnamespace = \"{namespace}\"\n\
+         service_account = \"agent-k\"\n"
+    ))
+}
+
+const ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
+
+#[test]
+fn a_service_account_sandbox_is_read_with_its_jwks_file() {
+    let f = Fixture::new();
+    let key = agentmint_testkit::service_account::IssuerKey::new("k1");
+    f.write("s", "secret");
+    f.write("jwks.json", agentmint_testkit::service_account::jwks(&[&key]));
+    let loaded = f
+        .parse(&service_account(ISSUER, "jwks_file = \"jwks.json\"", "agents"))
+        .unwrap();
+    let SandboxCredentialSpec::ServiceAccount(spec) = &loaded.config.sandboxes[0].credential else {
+        panic!("not a service-account sandbox");
+    };
+    assert_eq!(spec.issuer, ISSUER);
+    assert_eq!(spec.namespace, "agents");
+    assert_eq!(spec.service_account, "agent-k");
+    assert_eq!(spec.max_lifetime_seconds, 48 * 3600);
+    assert!(spec.jwks.as_deref().unwrap().contains("k1"));
+    assert!(loaded.config.files().contains(&f.path("jwks.json").as_path()));
+}
+
+#[test]
+fn service_account_mistakes_are_reported_at_their_line() {
+    one_error(
+        &service_account("http://cluster", "jwks_file = \"j\"", "agents"),
+        20,
+        "`issuer` must be an https URL",
+    );
+    one_error(
+        &service_account(ISSUER, "jwks_url = \"https://x/openid/v1/jwks\"", "agents"),
+        21,
+        "`jwks_url` is not supported yet",
+    );
+    one_error(
+        &service_account(ISSUER, "jwks_file = \"j\"", " "),
+        23,
+        "`namespace` is empty",
+    );
+    let both = service_account(ISSUER, "jwks_file = \"j\"", "agents")
+        .replace("name = \"sbx-k\"\n", &format!("name = \"sbx-k\"\ncredential_sha256 = \"{SHA}\"\n"));
+    one_error(&both, 20, "gives `service_account` and a bearer credential");
+}
+
+#[test]
+fn a_jwks_file_without_an_rs256_or_es256_key_is_refused() {
+    let f = Fixture::new();
+    f.write("s", "secret");
+    f.write("hmac.json", r#"{"keys":[{"kty":"oct","kid":"h","k":"c2VjcmV0"}]}"#);
+    f.write("junk.json", "not json");
+    let src = service_account(ISSUER, "jwks_file = \"hmac.json\"", "agents");
+    let err = f.parse(&src).unwrap_err().to_string();
+    assert!(err.contains("holds no RS256 or ES256 key"), "{err}");
+    assert!(err.contains(":21"), "{err}");
+    let src = service_account(ISSUER, "jwks_file = \"junk.json\"", "agents");
+    let err = f.parse(&src).unwrap_err().to_string();
+    assert!(err.contains("is not a JWKS"), "{err}");
+}
