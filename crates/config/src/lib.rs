@@ -40,8 +40,7 @@ pub use schema::{
     AgentUser, CacheSettings, Config, CredentialSpec, DEFAULT_ADMIN_LISTEN, DEFAULT_AUTHORITY_HOST,
     DEFAULT_DRAIN_GRACE_SECONDS, DEFAULT_LISTEN, Fingerprint, GatewaySettings, ManagedIdentityId,
     Provider, ProviderKind, Sandbox, SandboxCredentialSpec, ScopePolicy, ServiceAccountSpec,
-    SigningAlgorithm,
-    TlsSettings,
+    SigningAlgorithm, TlsSettings,
 };
 
 /// How much of the outside world a parse looks at.

@@ -207,9 +207,7 @@ impl Registry {
     /// The sandbox whose credential is the bearer value of `authorization` (see [`auth`]).
     pub fn authenticate(&self, authorization: Option<&[u8]>) -> Result<&SandboxEntry, AuthError> {
         let credential = auth::bearer(authorization)?;
-        if !self.service_accounts.is_empty()
-            && crate::service_account::looks_like_jwt(credential)
-        {
+        if !self.service_accounts.is_empty() && crate::service_account::looks_like_jwt(credential) {
             // `bearer` admits printable ASCII only, so the token is UTF-8.
             let token = std::str::from_utf8(credential).map_err(|_| AuthError::Malformed)?;
             return Ok(&self.sandboxes[self.service_accounts.identify(token)?]);

@@ -20,12 +20,15 @@ use crate::SandboxError;
 /// The longest credential accepted; the gateway refuses longer ones too.
 pub const MAX_CREDENTIAL_LEN: usize = 4096;
 
+/// A rotating token's latest contents and the modification time they were read at.
+type Latest = (Arc<str>, Option<SystemTime>);
+
 /// A per-sandbox bearer credential. `Debug` and `Display` print `[redacted]`.
 #[derive(Clone)]
 pub struct SandboxCredential {
     secret: Arc<str>,
     /// For a rotating token file: the latest secret and the modification time it was read at.
-    rotating: Option<Arc<Mutex<(Arc<str>, Option<SystemTime>)>>>,
+    rotating: Option<Arc<Mutex<Latest>>>,
     /// The file it was read from, as given and (when resolvable) canonical.
     paths: Arc<[String]>,
 }
@@ -94,40 +97,40 @@ fn modified(path: &Path) -> Option<SystemTime> {
 /// Reads a credential from `path`: surrounding whitespace (a trailing newline) is trimmed; the
 /// rest must be 1 to 4096 visible ASCII characters, as an HTTP bearer value requires.
 fn read(path: &Path) -> Result<(Arc<str>, Arc<[String]>), SandboxError> {
-        let read_err = |source| SandboxError::CredentialRead {
-            path: path.to_path_buf(),
-            source,
-        };
-        let invalid = |why| SandboxError::CredentialInvalid {
-            path: path.to_path_buf(),
-            why,
-        };
-        let mut raw = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|file| {
-                file.take(MAX_CREDENTIAL_LEN as u64 + 1024)
-                    .read_to_end(&mut raw)
-            })
-            .map_err(read_err)?;
-        let text = std::str::from_utf8(&raw).map_err(|_| invalid("it is not UTF-8 text"))?;
-        let secret = text.trim_matches(|c: char| c.is_ascii_whitespace());
-        if secret.is_empty() {
-            return Err(invalid("it is empty"));
+    let read_err = |source| SandboxError::CredentialRead {
+        path: path.to_path_buf(),
+        source,
+    };
+    let invalid = |why| SandboxError::CredentialInvalid {
+        path: path.to_path_buf(),
+        why,
+    };
+    let mut raw = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| {
+            file.take(MAX_CREDENTIAL_LEN as u64 + 1024)
+                .read_to_end(&mut raw)
+        })
+        .map_err(read_err)?;
+    let text = std::str::from_utf8(&raw).map_err(|_| invalid("it is not UTF-8 text"))?;
+    let secret = text.trim_matches(|c: char| c.is_ascii_whitespace());
+    if secret.is_empty() {
+        return Err(invalid("it is empty"));
+    }
+    if secret.len() > MAX_CREDENTIAL_LEN {
+        return Err(invalid("it is longer than 4096 characters"));
+    }
+    if !secret.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(invalid("it must be one line of visible ASCII characters"));
+    }
+    let mut paths = vec![path.display().to_string()];
+    if let Ok(canonical) = std::fs::canonicalize(path) {
+        let canonical = canonical.display().to_string();
+        if !paths.contains(&canonical) {
+            paths.push(canonical);
         }
-        if secret.len() > MAX_CREDENTIAL_LEN {
-            return Err(invalid("it is longer than 4096 characters"));
-        }
-        if !secret.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(invalid("it must be one line of visible ASCII characters"));
-        }
-        let mut paths = vec![path.display().to_string()];
-        if let Ok(canonical) = std::fs::canonicalize(path) {
-            let canonical = canonical.display().to_string();
-            if !paths.contains(&canonical) {
-                paths.push(canonical);
-            }
-        }
-        Ok((secret.into(), paths.into()))
+    }
+    Ok((secret.into(), paths.into()))
 }
 
 impl fmt::Debug for SandboxCredential {

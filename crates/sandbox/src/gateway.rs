@@ -117,7 +117,9 @@ impl Gateway {
         // A rotated token file is presented as soon as it changed; an unusable one keeps the last.
         let authorization =
             bearer(&self.credential.expose()).unwrap_or_else(|| self.authorization.clone());
-        request.metadata_mut().insert("authorization", authorization);
+        request
+            .metadata_mut()
+            .insert("authorization", authorization);
         // The gateway is told a deadline a little before ours, so that its typed answer (UNAVAILABLE
         // with MINT_IN_PROGRESS and a retry delay, when the mint outlives it) arrives before we
         // give up on our own.

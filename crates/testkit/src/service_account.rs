@@ -24,10 +24,9 @@ impl IssuerKey {
     pub fn new(kid: &str) -> Self {
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("RSA key");
         let encoding = EncodingKey::from_rsa_pem(key.serialize_pem().as_bytes()).expect("PEM");
-        let mut jwk = serde_json::to_value(
-            Jwk::from_encoding_key(&encoding, Algorithm::RS256).expect("JWK"),
-        )
-        .expect("JWK JSON");
+        let mut jwk =
+            serde_json::to_value(Jwk::from_encoding_key(&encoding, Algorithm::RS256).expect("JWK"))
+                .expect("JWK JSON");
         jwk["kid"] = json!(kid);
         jwk["use"] = json!("sig");
         Self {

@@ -13,8 +13,8 @@ mod ids;
 mod provider;
 mod references;
 mod sandbox;
-mod service_account;
 mod scopes;
+mod service_account;
 
 use std::path::PathBuf;
 use std::time::SystemTime;

@@ -50,7 +50,12 @@ pub(super) fn read(t: &Table<'_, '_>, ctx: &mut Ctx<'_>) -> Option<ServiceAccoun
         }
         None
     };
-    let audience = non_empty(t, "audience", "the audience of the projected token, e.g. \"agentmint\"", ctx);
+    let audience = non_empty(
+        t,
+        "audience",
+        "the audience of the projected token, e.g. \"agentmint\"",
+        ctx,
+    );
     let namespace = non_empty(t, "namespace", "the agent pod's namespace", ctx);
     let service_account = non_empty(
         t,
@@ -128,7 +133,9 @@ fn jwks_file(at: At<&str>, ctx: &mut Ctx<'_>) -> Option<(std::path::PathBuf, Opt
                     at.span(),
                     format!("`jwks_file` {} is not a JWKS: {why}", path.display()),
                 )
-                .hint("it should hold {\"keys\": [...]}, as served at the issuer's /openid/v1/jwks");
+                .hint(
+                    "it should hold {\"keys\": [...]}, as served at the issuer's /openid/v1/jwks",
+                );
             None
         }
     }
@@ -137,13 +144,14 @@ fn jwks_file(at: At<&str>, ctx: &mut Ctx<'_>) -> Option<(std::path::PathBuf, Opt
 /// How many keys of the set the gateway can verify with: RSA (`n`, `e`) or EC P-256 (`x`, `y`),
 /// each with a `kid`.
 pub(crate) fn usable_keys(bytes: &[u8]) -> Result<usize, &'static str> {
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|_| "not valid JSON")?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| "not valid JSON")?;
     let keys = value
         .get("keys")
         .and_then(|k| k.as_array())
         .ok_or("no `keys` array")?;
-    let str_of = |key: &serde_json::Value, field: &str| key.get(field).and_then(|v| v.as_str()).map(str::to_owned);
+    let str_of = |key: &serde_json::Value, field: &str| {
+        key.get(field).and_then(|v| v.as_str()).map(str::to_owned)
+    };
     Ok(keys
         .iter()
         .filter(|key| {

@@ -167,9 +167,16 @@ fn a_service_account_sandbox_is_read_with_its_jwks_file() {
     let f = Fixture::new();
     let key = agentmint_testkit::service_account::IssuerKey::new("k1");
     f.write("s", "secret");
-    f.write("jwks.json", agentmint_testkit::service_account::jwks(&[&key]));
+    f.write(
+        "jwks.json",
+        agentmint_testkit::service_account::jwks(&[&key]),
+    );
     let loaded = f
-        .parse(&service_account(ISSUER, "jwks_file = \"jwks.json\"", "agents"))
+        .parse(&service_account(
+            ISSUER,
+            "jwks_file = \"jwks.json\"",
+            "agents",
+        ))
         .unwrap();
     let SandboxCredentialSpec::ServiceAccount(spec) = &loaded.config.sandboxes[0].credential else {
         panic!("not a service-account sandbox");
@@ -179,7 +186,12 @@ fn a_service_account_sandbox_is_read_with_its_jwks_file() {
     assert_eq!(spec.service_account, "agent-k");
     assert_eq!(spec.max_lifetime_seconds, 48 * 3600);
     assert!(spec.jwks.as_deref().unwrap().contains("k1"));
-    assert!(loaded.config.files().contains(&f.path("jwks.json").as_path()));
+    assert!(
+        loaded
+            .config
+            .files()
+            .contains(&f.path("jwks.json").as_path())
+    );
 }
 
 #[test]
@@ -199,8 +211,10 @@ fn service_account_mistakes_are_reported_at_their_line() {
         23,
         "`namespace` is empty",
     );
-    let both = service_account(ISSUER, "jwks_file = \"j\"", "agents")
-        .replace("name = \"sbx-k\"\n", &format!("name = \"sbx-k\"\ncredential_sha256 = \"{SHA}\"\n"));
+    let both = service_account(ISSUER, "jwks_file = \"j\"", "agents").replace(
+        "name = \"sbx-k\"\n",
+        &format!("name = \"sbx-k\"\ncredential_sha256 = \"{SHA}\"\n"),
+    );
     one_error(&both, 20, "gives `service_account` and a bearer credential");
 }
 
@@ -208,7 +222,10 @@ fn service_account_mistakes_are_reported_at_their_line() {
 fn a_jwks_file_without_an_rs256_or_es256_key_is_refused() {
     let f = Fixture::new();
     f.write("s", "secret");
-    f.write("hmac.json", r#"{"keys":[{"kty":"oct","kid":"h","k":"c2VjcmV0"}]}"#);
+    f.write(
+        "hmac.json",
+        r#"{"keys":[{"kty":"oct","kid":"h","k":"c2VjcmV0"}]}"#,
+    );
     f.write("junk.json", "not json");
     let src = service_account(ISSUER, "jwks_file = \"hmac.json\"", "agents");
     let err = f.parse(&src).unwrap_err().to_string();

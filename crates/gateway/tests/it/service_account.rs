@@ -104,7 +104,10 @@ async fn a_valid_service_account_token_mints_and_every_bad_one_is_unauthenticate
         ("unknown kid", c.key.sign(&good, Some("k9"))),
         ("bad signature", foreign.sign(&good, None)),
         ("alg none", c.key.unsigned(&good)),
-        ("hs256 keyed with the public key", c.key.hs256_with_public_key(&good)),
+        (
+            "hs256 keyed with the public key",
+            c.key.hs256_with_public_key(&good),
+        ),
         (
             "over the maximum lifetime",
             c.key.sign(
@@ -119,9 +122,16 @@ async fn a_valid_service_account_token_mints_and_every_bad_one_is_unauthenticate
             .await
             .expect_err(case);
         assert_eq!(err.code(), Code::Unauthenticated, "{case}: {err:?}");
-        assert!(!err.message().contains(token.as_str()), "{case}: token echoed");
+        assert!(
+            !err.message().contains(token.as_str()),
+            "{case}: token echoed"
+        );
     }
-    assert_eq!(upstream_total(&h), before, "no upstream call for a refused token");
+    assert_eq!(
+        upstream_total(&h),
+        before,
+        "no upstream call for a refused token"
+    );
 
     let token = c.key.sign(&good, None);
     mint(&mut client, &token, "bot", TokenKind::AppOnly, &[GRAPH])
