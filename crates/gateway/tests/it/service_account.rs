@@ -174,3 +174,65 @@ async fn a_key_added_to_the_jwks_file_is_used_after_a_reload() {
     assert_eq!(err.code(), Code::Unauthenticated);
     h.shutdown().await;
 }
+
+/// The real resolver, started with a service-account token file, mints through the gateway; a
+/// token rotated in the file (new contents, new mtime) is presented from the next call on.
+#[tokio::test]
+async fn the_resolver_presents_a_rotating_service_account_token_file() {
+    use agentmint_sandbox::{
+        GatewayTls, ManagedIdentityMode, Resolver, SandboxConfig, SandboxCredential,
+    };
+    let c = cluster();
+    let h = start_cluster(&c).await;
+    let token_file = c.jwks_path.with_file_name("token");
+    let t0 = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
+    let write = |token: &str, mtime: std::time::SystemTime| {
+        std::fs::write(&token_file, token).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&token_file)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+    };
+    write(&c.key.sign(&sa::claims(NS, "someone-else"), None), t0);
+    let resolver = Resolver::new(SandboxConfig {
+        gateway: h.gateway_url.clone(),
+        gateway_tls: GatewayTls::default(),
+        credential: SandboxCredential::from_token_file(&token_file).unwrap(),
+        providers: vec!["bot".into()],
+        managed_identity: ManagedIdentityMode::Off,
+        allowed_hosts: Vec::new(),
+        request_timeout: std::time::Duration::from_secs(10),
+        token_cache_ttl: agentmint_sandbox::DEFAULT_TOKEN_CACHE_TTL,
+        path_secret: None,
+    })
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let urls = resolver.urls(addr);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = resolver
+            .serve(listener, async {
+                let _ = stop_rx.await;
+            })
+            .await;
+    });
+    let scope = GRAPH.replace(':', "%3A").replace('/', "%2F");
+    let url = format!(
+        "{}?scope={scope}",
+        urls.provider("bot").unwrap().app_token_url
+    );
+    let refused = agent_get(&url).await;
+    assert_ne!(refused.status, 200, "{}", refused.body);
+    write(
+        &c.key.sign(&sa::claims(NS, SA), None),
+        t0 + std::time::Duration::from_secs(60),
+    );
+    let minted = agent_get(&url).await;
+    assert_eq!(minted.status, 200, "{}", minted.body);
+    let _ = stop_tx.send(());
+    let _ = task.await;
+    h.shutdown().await;
+}
