@@ -7,16 +7,7 @@ use std::time::Duration;
 
 use agentmint_config::DEFAULT_DRAIN_GRACE_SECONDS;
 
-use crate::support::stack::{GRAPH_DEFAULT, Stack, StackOptions};
-
-async fn readyz(stack: &Stack) -> Option<u16> {
-    Stack::http()
-        .get(format!("{}/readyz", stack.admin_url))
-        .send()
-        .await
-        .ok()
-        .map(|r| r.status().as_u16())
-}
+use crate::support::stack::{GRAPH_DEFAULT, Stack, StackOptions, wait_for_status};
 
 async fn agent_get(stack: &Stack) -> reqwest::Response {
     Stack::http()
@@ -35,20 +26,16 @@ async fn sigterm_turns_readyz_first_serves_through_the_grace_then_exits_0() {
         sandbox_args: vec!["--token-cache-secs".into(), "0".into()],
         ..StackOptions::default()
     });
-    assert_eq!(readyz(&stack).await, Some(200));
+    let readyz = format!("{}/readyz", stack.admin_url);
+    assert!(
+        wait_for_status(&readyz, 200, 1).await,
+        "ready before the stop"
+    );
     assert_eq!(agent_get(&stack).await.status(), 200);
 
     stack.gateway.sigterm();
-    let mut draining = false;
-    for _ in 0..300 {
-        if readyz(&stack).await == Some(503) {
-            draining = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
     assert!(
-        draining,
+        wait_for_status(&readyz, 503, 300).await,
         "/readyz never turned 503\n{}",
         stack.gateway.output()
     );
@@ -84,26 +71,17 @@ async fn a_sidecar_resolver_turns_readyz_503_on_sigterm_and_serves_through_its_g
     });
     let sandbox = stack.sandbox.as_mut().expect("a sidecar resolver");
     let listen = sandbox.ready["listen"].as_str().unwrap().to_owned();
-    let readyz = || async {
-        Stack::http()
-            .get(format!("http://{listen}/readyz"))
-            .send()
-            .await
-            .ok()
-            .map(|r| r.status().as_u16())
-    };
-    assert_eq!(readyz().await, Some(200));
+    let readyz = format!("http://{listen}/readyz");
+    assert!(
+        wait_for_status(&readyz, 200, 1).await,
+        "ready before the stop"
+    );
 
     sandbox.sigterm();
-    let mut draining = false;
-    for _ in 0..300 {
-        if readyz().await == Some(503) {
-            draining = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(draining, "the resolver's /readyz never turned 503");
+    assert!(
+        wait_for_status(&readyz, 503, 300).await,
+        "the resolver's /readyz never turned 503"
+    );
     assert_eq!(agent_get(&stack).await.status(), 200, "served in the grace");
     let sandbox = stack.sandbox.as_mut().unwrap();
     let code = tokio::task::block_in_place(|| sandbox.exit_code(Duration::from_secs(20)));

@@ -87,17 +87,7 @@ async fn fic_mismatch_surfaces_as_aadsts70021_in_gateway_log_and_sandbox_error()
     // The bot's credential is a managed identity that no FIC on the app trusts.
     let stack = Stack::start(StackOptions::default());
     let config = std::fs::read_to_string(&stack.config_path).unwrap();
-    let broken = config.replace(
-        &format!(
-            "client_id = \"{}\"\n[provider.scopes]",
-            stack.world.mi_client_id
-        ),
-        &format!(
-            "client_id = \"{}\"\n[provider.scopes]",
-            stack.world.stray_mi_client_id
-        ),
-    );
-    assert_ne!(config, broken);
+    let broken = stack.with_the_bots_federation_broken(&config);
     std::fs::write(&stack.config_path, broken).unwrap();
     assert!(
         stack

@@ -60,19 +60,9 @@ async fn python_grpcio_decodes_the_retry_info_of_a_mint_that_outlives_its_deadli
     let stack = Stack::without_sandbox();
     // Entra throttles every request (Retry-After 3 s): the cold mint's attempts run past the
     // caller's 4 s.
-    let ca = reqwest::Certificate::from_pem(&std::fs::read(&stack.ca_path).unwrap()).unwrap();
-    reqwest::Client::builder()
-        .no_proxy()
-        .add_root_certificate(ca)
-        .build()
-        .unwrap()
-        .put(format!("{}/_emulator/knobs", stack.emulator_url))
-        .json(&serde_json::json!({ "throttle_fraction": 1.0, "retry_after_secs": 3 }))
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap();
+    stack
+        .set_knobs(serde_json::json!({ "throttle_fraction": 1.0, "retry_after_secs": 3 }))
+        .await;
     let decoded = tokio::task::spawn_blocking(move || {
         let decoded = decoded_refusal(&stack, "agent", "4");
         drop(stack);

@@ -279,32 +279,13 @@ pub(crate) fn stack(log: &'static str) -> Stack {
 /// overlap for certain: without single flight each of them would reach the emulator.
 const UPSTREAM_LATENCY_MS: u64 = 150;
 
-/// `PUT /_emulator/knobs` (https, trusting the emulator's CA).
-async fn set_knobs(stack: &Stack, knobs: serde_json::Value) {
-    let ca = reqwest::Certificate::from_pem(&std::fs::read(&stack.ca_path).unwrap()).unwrap();
-    reqwest::Client::builder()
-        .no_proxy()
-        .add_root_certificate(ca)
-        .build()
-        .unwrap()
-        .put(format!("{}/_emulator/knobs", stack.emulator_url))
-        .json(&knobs)
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap();
-}
-
 /// The scenario: agents warm the gateway up, the gateway is SIGKILLed and restarted on its port,
 /// the agents carry on until each has had a full round of tokens again. Returns the dead gateway
 /// (for its logs) and the figures; asserts only that each phase is reached within its no-hang bound.
 pub(crate) async fn run(stack: &mut Stack, log: &str, load: Load) -> (Proc, Figures) {
-    set_knobs(
-        stack,
-        serde_json::json!({ "latency_ms": UPSTREAM_LATENCY_MS }),
-    )
-    .await;
+    stack
+        .set_knobs(serde_json::json!({ "latency_ms": UPSTREAM_LATENCY_MS }))
+        .await;
     let base = upstream_per_hop(stack).await;
     let shared = Arc::new(Shared {
         settled: Mutex::new(vec![false; load.agents]),

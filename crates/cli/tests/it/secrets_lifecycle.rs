@@ -12,7 +12,7 @@ use agentmint_config::DEFAULT_DRAIN_GRACE_SECONDS;
 
 use crate::restart::{self, Load};
 use crate::secrets::{assert_no_leak, jwt_secret_parts, pem_body};
-use crate::support::stack::{GRAPH_DEFAULT, Stack};
+use crate::support::stack::{GRAPH_DEFAULT, Stack, wait_for_status};
 
 /// GET a resolver URL; the status, whether `Retry-After` was set, and the body text.
 async fn get(url: &str, scope: &str) -> (u16, bool, String) {
@@ -55,23 +55,6 @@ fn reconfigure(stack: &Stack, text: &str) {
     panic!("no reload logged:\n{}", stack.gateway.output());
 }
 
-/// The config with the bot's managed identity swapped for one no federated credential trusts, so
-/// Entra refuses the app hop with AADSTS70021.
-fn with_the_bots_federation_broken(stack: &Stack, config: &str) -> String {
-    let broken = config.replace(
-        &format!(
-            "client_id = \"{}\"\n[provider.scopes]",
-            stack.world.mi_client_id
-        ),
-        &format!(
-            "client_id = \"{}\"\n[provider.scopes]",
-            stack.world.stray_mi_client_id
-        ),
-    );
-    assert_ne!(config, broken);
-    broken
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn trace_output_of_a_restart_a_rich_refusal_and_a_drain_carries_no_secret() {
     let mut stack = restart::stack("trace");
@@ -82,7 +65,7 @@ async fn trace_output_of_a_restart_a_rich_refusal_and_a_drain_carries_no_secret(
     //    yet; its config is restored afterwards.
     let config = std::fs::read_to_string(&stack.config_path).unwrap();
     tokio::task::block_in_place(|| {
-        reconfigure(&stack, &with_the_bots_federation_broken(&stack, &config))
+        reconfigure(&stack, &stack.with_the_bots_federation_broken(&config))
     });
     let (status, _, body) = get(&stack.url("bot", "token"), GRAPH_DEFAULT).await;
     let refusal: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -110,18 +93,8 @@ async fn trace_output_of_a_restart_a_rich_refusal_and_a_drain_carries_no_secret(
 
     // 3. The drain: served through the grace, exit 0, then the resolver's own 503.
     stack.gateway.sigterm();
-    let readyz = format!("{}/readyz", stack.admin_url);
-    let mut draining = false;
-    for _ in 0..1000 {
-        let status = Stack::http().get(&readyz).send().await.map(|r| r.status());
-        if status.is_ok_and(|s| s == 503) {
-            draining = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
     assert!(
-        draining,
+        wait_for_status(&format!("{}/readyz", stack.admin_url), 503, 1000).await,
         "/readyz never turned 503\n{}",
         stack.gateway.output()
     );

@@ -213,18 +213,66 @@ impl Stack {
         self.emulator_json("/_emulator/stats").await
     }
 
-    /// A JSON document from the emulator (https, trusting its CA).
+    /// A JSON document from the emulator.
     pub async fn emulator_json(&self, path: &str) -> Value {
-        let client = reqwest::Client::builder()
+        let url = format!("{}{path}", self.emulator_url);
+        fetch(&self.emulator_client(), &url)
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// `PUT /_emulator/knobs`: changes how the emulator answers (latency, throttling, ...).
+    pub async fn set_knobs(&self, knobs: Value) {
+        self.emulator_client()
+            .put(format!("{}/_emulator/knobs", self.emulator_url))
+            .json(&knobs)
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+    }
+
+    /// The config text `config` with the bot's managed identity swapped for one no federated
+    /// credential trusts, so Entra refuses the app hop with AADSTS70021.
+    pub fn with_the_bots_federation_broken(&self, config: &str) -> String {
+        let client_id = |id: &str| format!("client_id = \"{id}\"\n[provider.scopes]");
+        let broken = config.replace(
+            &client_id(&self.world.mi_client_id),
+            &client_id(&self.world.stray_mi_client_id),
+        );
+        assert_ne!(
+            config, broken,
+            "the config names the bot's managed identity"
+        );
+        broken
+    }
+
+    /// An https client of the emulator, trusting its CA.
+    fn emulator_client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
             .no_proxy()
             .add_root_certificate(
                 reqwest::Certificate::from_pem(&std::fs::read(&self.ca_path).unwrap()).unwrap(),
             )
             .build()
-            .unwrap();
-        let url = format!("{}{path}", self.emulator_url);
-        fetch(&client, &url).await.json().await.unwrap()
+            .unwrap()
     }
+}
+
+/// Polls `GET url` (every 10 ms, at most `tries` times) until it answers `status`; false if it
+/// never did.
+pub async fn wait_for_status(url: &str, status: u16, tries: usize) -> bool {
+    for _ in 0..tries {
+        let answer = Stack::http().get(url).send().await;
+        if answer.is_ok_and(|r| r.status().as_u16() == status) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
 }
 
 /// GETs `url`, expecting an answer (of any status).
