@@ -93,7 +93,8 @@ impl Gateway {
                 .unwrap_or(defaults.request_timeout),
             retry: overrides.upstream_retry.unwrap_or(defaults.retry),
         };
-        let (client, ca_pem) = entra_client(settings, &metrics, &upstream)?;
+        let ca_pem = read_ca(settings)?;
+        let client = entra_client(ca_pem.as_deref(), &metrics, &upstream)?;
         let clock = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let env = overrides
             .env
@@ -157,31 +158,34 @@ pub(crate) struct Upstream {
     pub retry: agentmint_entra::RetryPolicy,
 }
 
-/// The Entra HTTP client `[gateway]` describes (trusting `ca_file` too), and the CA file's content.
+/// The Entra HTTP client, trusting `ca_pem` (the content of `[gateway] ca_file`) besides the system roots.
 pub(crate) fn entra_client(
-    settings: &config::GatewaySettings,
+    ca_pem: Option<&[u8]>,
     metrics: &Arc<Metrics>,
     upstream: &Upstream,
-) -> Result<(EntraClient, Option<Vec<u8>>), BuildError> {
-    let mut client = ClientOptions {
+) -> Result<EntraClient, BuildError> {
+    let client = ClientOptions {
         observer: Some(metrics.clone()),
         request_timeout: upstream.request_timeout,
         retry: upstream.retry,
+        extra_root_certificates_pem: ca_pem.into_iter().map(<[u8]>::to_vec).collect(),
         ..ClientOptions::default()
     };
-    let ca_pem = match &settings.ca_file {
-        Some(path) => {
-            let pem = std::fs::read(path).map_err(|source| BuildError::CaFile {
+    EntraClient::new(client).map_err(|e| BuildError::Client(e.to_string()))
+}
+
+/// The content of `[gateway] ca_file`, if it names one.
+pub(crate) fn read_ca(settings: &config::GatewaySettings) -> Result<Option<Vec<u8>>, BuildError> {
+    settings
+        .ca_file
+        .as_ref()
+        .map(|path| {
+            std::fs::read(path).map_err(|source| BuildError::CaFile {
                 path: path.clone(),
                 source,
-            })?;
-            client.extra_root_certificates_pem.push(pem.clone());
-            Some(pem)
-        }
-        None => None,
-    };
-    let client = EntraClient::new(client).map_err(|e| BuildError::Client(e.to_string()))?;
-    Ok((client, ca_pem))
+            })
+        })
+        .transpose()
 }
 
 /// The cache policy of `[gateway.cache]`, defaults for what it does not set.

@@ -221,7 +221,9 @@ impl GatewayState {
         let Some(in_force) = guard.as_mut() else {
             return Vec::new();
         };
-        let ca_pem = new.ca_file.as_ref().and_then(|p| std::fs::read(p).ok());
+        // Read once: compared with the CA in force, and applied if it changed.
+        let ca = crate::server::read_ca(new);
+        let ca_pem = ca.as_ref().ok().cloned().flatten();
         let changes = settings::changes(in_force, new, &ca_pem, file);
         for change in &changes {
             match (change.effect, change.key) {
@@ -230,10 +232,18 @@ impl GatewayState {
                     change.at
                 ),
                 (Effect::Applied, "ca_file") => {
-                    match crate::server::entra_client(new, &self.metrics, &in_force.upstream) {
-                        Ok((client, pem)) => {
+                    let client = ca.as_ref().map_err(ToString::to_string).and_then(|_| {
+                        crate::server::entra_client(
+                            ca_pem.as_deref(),
+                            &self.metrics,
+                            &in_force.upstream,
+                        )
+                        .map_err(|e| e.to_string())
+                    });
+                    match client {
+                        Ok(client) => {
                             self.chain.set_client(client);
-                            in_force.ca_pem = pem;
+                            in_force.ca_pem = ca_pem.clone();
                         }
                         Err(err) => error!(
                             "{}: `[gateway] ca_file` changed but cannot be applied ({err}); the previous CA stays in force",
